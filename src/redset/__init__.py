@@ -1,0 +1,48 @@
+"""Typed Redis-backed sorted sets for sharing work between processes.
+
+A set holds each item once, so duplicate requests for the same work collapse
+into one. Sync classes are here; their asyncio twins are in
+:mod:`redset.asyncio`.
+"""
+
+from ._core import Clock, Scorer, UpdatePolicy
+from ._sync import ScheduledSet, SortedSet, TimeSortedSet
+from .codecs import BytesCodec, Codec, Serializer, SerializerCodec, TextCodec
+from .errors import (
+    DecodeError,
+    EmptyError,
+    EncodeError,
+    InvalidScoreError,
+    InvalidTypeError,
+    InvalidValueError,
+    MemberNotFoundError,
+    RedsetError,
+    UnsupportedServerError,
+    WrongTypeError,
+)
+
+__version__ = "1.0.0.dev0"
+
+__all__ = [
+    "BytesCodec",
+    "Clock",
+    "Codec",
+    "DecodeError",
+    "EmptyError",
+    "EncodeError",
+    "InvalidScoreError",
+    "InvalidTypeError",
+    "InvalidValueError",
+    "MemberNotFoundError",
+    "RedsetError",
+    "ScheduledSet",
+    "Scorer",
+    "Serializer",
+    "SerializerCodec",
+    "SortedSet",
+    "TextCodec",
+    "TimeSortedSet",
+    "UnsupportedServerError",
+    "UpdatePolicy",
+    "WrongTypeError",
+]

@@ -1,0 +1,165 @@
+"""Sorted sets over a ``redis.asyncio`` style client.
+
+Each class has the same name, arguments, defaults and errors as its twin in
+``redset``, and runs the same operations from ``_core``. Dunder methods that
+cannot be coroutines have named forms: ``await s.count()`` for ``len(s)``,
+``await s.contains(x)`` for ``x in s``; ``async for`` iterates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from ._core import Cursor, SetCore, UpdatePolicy
+from ._protocol import Command, Operation, Sleep
+from ._typing import T
+
+__all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet", "run"]
+
+R = TypeVar("R")
+
+
+async def run(client: Any, operation: Operation[R]) -> R:
+    """Execute an operation's requests one by one on an asyncio client."""
+    try:
+        request = next(operation)
+        while True:
+            try:
+                if isinstance(request, Command):
+                    reply = await client.execute_command(*request.args)
+                else:
+                    assert isinstance(request, Sleep)
+                    await asyncio.sleep(request.seconds)
+                    reply = None
+            except Exception as error:
+                request = operation.throw(error)
+            else:
+                request = operation.send(reply)
+    except StopIteration as stop:
+        result: R = stop.value
+        return result
+
+
+class SortedSet(SetCore[T]):
+    """Asyncio twin of :class:`redset.SortedSet`; see it for the semantics."""
+
+    async def _run(self, operation: Operation[R]) -> R:
+        result: R = await run(self.client, self._guarded(operation))
+        return result
+
+    async def add(
+        self, item: T, score: float | None = None, *, update: UpdatePolicy | None = None
+    ) -> bool:
+        """Add ``item``; return True when it was not in the set."""
+        if score is None:
+            pairs, relative = self._default_scores([item])
+        else:
+            pairs, relative = self._explicit_pairs([(item, score)]), False
+        return await self._run(self._add_op(pairs, update, relative=relative)) == 1
+
+    async def update(
+        self, items: Iterable[T], *, update: UpdatePolicy | None = None
+    ) -> int:
+        """Add many items scored by the scorer; return how many were new."""
+        pairs, relative = self._default_scores(items)
+        return await self._run(self._add_op(pairs, update, relative=relative))
+
+    async def add_scored(
+        self,
+        pairs: Iterable[tuple[T, float]],
+        *,
+        update: UpdatePolicy | None = None,
+    ) -> int:
+        """Add ``(item, score)`` pairs; return how many items were new."""
+        return await self._run(self._add_op(self._explicit_pairs(pairs), update))
+
+    async def pop(self, *, timeout: float | None = None) -> T:
+        """Remove and return the item with the lowest score."""
+        return await self._run(self._pop_op(timeout))
+
+    async def take(self, count: int, *, timeout: float | None = None) -> list[T]:
+        """Remove and return up to ``count`` items, lowest scores first."""
+        return await self._run(self._take_op(count, timeout))
+
+    async def peek(self, position: int = 0) -> T:
+        """Return the item at ``position`` in score order without removing it."""
+        return await self._run(self._peek_op(position))
+
+    async def peek_score(self) -> float | None:
+        """Return the score of the next item out, or None when there is none."""
+        return await self._run(self._peek_score_op())
+
+    async def score(self, item: T) -> float | None:
+        """Return the score of ``item``, or None when it is not in the set."""
+        return await self._run(self._score_op(item))
+
+    async def discard(self, item: T) -> bool:
+        """Remove ``item`` if present; return True when it was removed."""
+        return await self._run(self._discard_op(item))
+
+    async def remove(self, item: T) -> None:
+        """Remove ``item``, raising MemberNotFoundError when it is absent."""
+        await self._run(self._remove_op(item))
+
+    async def clear(self) -> None:
+        """Remove every item. Dead letters stay."""
+        await self._run(self._clear_op())
+
+    async def count(self) -> int:
+        """Return the number of items, as ``len()`` does for the sync class."""
+        return await self._run(self._len_op())
+
+    async def contains(self, item: T) -> bool:
+        """Tell whether ``item`` is in the set, as ``in`` does for the sync class."""
+        return await self._run(self._contains_op(item))
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iterate_items()
+
+    async def _iterate_items(self) -> AsyncIterator[T]:
+        async for item, _ in self.items():
+            yield item
+
+    async def items(self) -> AsyncIterator[tuple[T, float]]:
+        """Iterate over ``(item, score)`` pairs in score order, page by page."""
+        cursor: Cursor | None = None
+        while True:
+            page, cursor = await self._run(self._page_op(cursor))
+            for pair in page:
+                yield pair
+            if cursor is None:
+                return
+
+
+class TimeSortedSet(SortedSet[T]):
+    """Asyncio twin of :class:`redset.TimeSortedSet`."""
+
+    default_update = "keep"
+    time_scored = True
+
+
+class ScheduledSet(SortedSet[T]):
+    """Asyncio twin of :class:`redset.ScheduledSet`."""
+
+    default_update = "less"
+    due_only = True
+
+    async def add(
+        self,
+        item: T,
+        score: float | None = None,
+        *,
+        at: datetime | float | None = None,
+        delay: float | timedelta | None = None,
+        update: UpdatePolicy | None = None,
+    ) -> bool:
+        """Schedule ``item``; return True when it was not in the set."""
+        pairs, relative = self._scheduled_pair(item, score, at, delay)
+        return await self._run(self._add_op(pairs, update, relative=relative)) == 1
+
+    async def available(self) -> int:
+        """Count the items that are due now."""
+        return await self._run(self._available_op())

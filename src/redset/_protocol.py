@@ -1,0 +1,95 @@
+"""I/O-free description of what an operation sends to Redis.
+
+Each operation is a generator that yields requests (a command to run, or a
+pause) and receives each reply through ``send`` or each client exception
+through ``throw``. The sync and async set classes only differ in the driver
+that executes those requests, so the logic of every operation exists once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, TypeVar
+
+__all__ = [
+    "Command",
+    "Operation",
+    "Request",
+    "Script",
+    "Sleep",
+    "error_has_code",
+    "eval_script",
+    "load_script",
+]
+
+logger = logging.getLogger("redset")
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A Redis command and its arguments, run with ``execute_command``."""
+
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """A pause between polls, in seconds."""
+
+    seconds: float
+
+
+Request = Command | Sleep
+Operation = Generator[Request, Any, R]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A Lua script shipped as a package file, with its SHA1 digest."""
+
+    name: str
+    source: str
+    sha: str
+
+
+def load_script(name: str) -> Script:
+    """Read ``scripts/<name>.lua`` from the package."""
+    source = (resources.files("redset") / "scripts" / f"{name}.lua").read_text()
+    return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
+
+
+def error_has_code(error: BaseException, code: str) -> bool:
+    """Tell whether a client exception is a Redis error reply with ``code``.
+
+    Checks the message instead of redis-py's exception classes, so the valkey
+    client's own classes match too. redis-py strips the NOSCRIPT code from
+    the message and raises NoScriptError, so that class name counts as well.
+    """
+    if code == "NOSCRIPT" and any(
+        cls.__name__ == "NoScriptError" for cls in type(error).__mro__
+    ):
+        return True
+    return str(error).startswith(code) or f" {code} " in str(error)
+
+
+def eval_script(
+    script: Script, keys: Sequence[str], args: Sequence[Any]
+) -> Operation[Any]:
+    """Run ``script`` by its digest, sending its source once when Redis lacks it.
+
+    EVAL with the source also puts the script in the server's cache, so a
+    server that restarted or ran SCRIPT FLUSH costs one extra round trip.
+    """
+    try:
+        return (yield Command(("EVALSHA", script.sha, len(keys), *keys, *args)))
+    except Exception as error:
+        if not error_has_code(error, "NOSCRIPT"):
+            raise
+    logger.debug("Loading Lua script %s (%s)", script.name, script.sha)
+    return (yield Command(("EVAL", script.source, len(keys), *keys, *args)))

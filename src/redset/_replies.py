@@ -1,0 +1,79 @@
+"""Normalize Redis replies across RESP2, RESP3 and client libraries.
+
+redis-py reshapes some replies by command name, and the shape differs between
+RESP2 and RESP3 (a flat ``[member, score, ...]`` list, a list of pairs, scores
+as bytes or floats). These helpers accept every shape seen from redis-py,
+valkey and fakeredis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["as_bytes", "as_float", "as_pairs", "as_text", "server_version"]
+
+
+def as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return bytes(value)
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def as_float(value: Any) -> float:
+    if isinstance(value, (bytes, bytearray)):
+        return float(value.decode("ascii"))
+    return float(value)
+
+
+def as_pairs(reply: Any) -> list[tuple[bytes, float]]:
+    """Turn a WITHSCORES-style reply into ``[(member, score), ...]``."""
+    if not reply:
+        return []
+    if isinstance(reply[0], (list, tuple)):
+        return [(as_bytes(member), as_float(score)) for member, score in reply]
+    return [
+        (as_bytes(reply[i]), as_float(reply[i + 1])) for i in range(0, len(reply), 2)
+    ]
+
+
+def _parse_version(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def server_version(info: Any) -> tuple[str, tuple[int, ...]] | None:
+    """Return the oldest ``redis_version`` in an INFO reply, or None if absent.
+
+    A cluster client returns one INFO section per node, so every node counts.
+    """
+    versions: list[str] = []
+
+    def collect(section: Any) -> None:
+        if isinstance(section, Mapping):
+            for key, value in section.items():
+                if as_text(key) == "redis_version":
+                    versions.append(as_text(value))
+                elif isinstance(value, Mapping):
+                    collect(value)
+        elif isinstance(section, (bytes, str)):
+            for line in as_text(section).splitlines():
+                if line.startswith("redis_version:"):
+                    versions.append(line.split(":", 1)[1].strip())
+
+    collect(info)
+    if not versions:
+        return None
+    oldest = min(versions, key=_parse_version)
+    return oldest, _parse_version(oldest)

@@ -1,0 +1,376 @@
+"""Behaviour of SortedSet, TimeSortedSet and ScheduledSet on a real server."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import redis
+
+from redset import (
+    BytesCodec,
+    DecodeError,
+    EmptyError,
+    EncodeError,
+    InvalidScoreError,
+    InvalidTypeError,
+    InvalidValueError,
+    MemberNotFoundError,
+    ScheduledSet,
+    SortedSet,
+    TimeSortedSet,
+    WrongTypeError,
+)
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_add_returns_true_only_for_new_items(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    assert s.add("a") is True
+    assert s.add("a") is False
+    assert len(s) == 1
+
+
+def test_explicit_zero_score_is_kept(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key, scorer=lambda item: 5.0)
+    s.add("zero", score=0)
+    s.add("scored")
+    assert s.score("zero") == 0.0
+    assert s.score("scored") == 5.0
+    assert s.peek() == "zero"
+
+
+def test_equal_scores_come_out_in_byte_order(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key, codec=BytesCodec())
+    for member in [b"b", b"\xff", b"a", b"ab", b"\x00"]:
+        s.add(member, score=1)
+    assert s.take(10) == [b"\x00", b"a", b"ab", b"b", b"\xff"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "second_score", "expected"),
+    [
+        ("replace", 5.0, 5.0),
+        ("replace", 1.0, 1.0),
+        ("keep", 5.0, 3.0),
+        ("greater", 5.0, 5.0),
+        ("greater", 1.0, 3.0),
+        ("less", 5.0, 3.0),
+        ("less", 1.0, 1.0),
+    ],
+)
+def test_update_policies(
+    r: redis.Redis, key: str, policy: str, second_score: float, expected: float
+) -> None:
+    s = SortedSet(r, key)
+    assert s.add("item", 3.0)
+    assert s.add("item", second_score, update=policy) is False  # type: ignore[arg-type]  # each policy from the table
+    assert s.score("item") == expected
+
+
+def test_unknown_update_policy_raises(r: redis.Redis, key: str) -> None:
+    with pytest.raises(InvalidValueError, match="update must be one of"):
+        SortedSet(r, key, update="sometimes")  # type: ignore[call-overload]  # invalid on purpose
+    s = SortedSet(r, key)
+    with pytest.raises(InvalidValueError):
+        s.add("a", update="never")  # type: ignore[arg-type]  # invalid on purpose
+    assert len(s) == 0
+
+
+def test_infinite_scores_round_trip(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("high", math.inf)
+    s.add("low", -math.inf)
+    s.add("middle", 0)
+    assert list(s.items()) == [("low", -math.inf), ("middle", 0.0), ("high", math.inf)]
+
+
+def test_nan_score_raises_before_writing(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    with pytest.raises(InvalidScoreError):
+        s.add("a", math.nan)
+    with pytest.raises(InvalidScoreError):
+        s.add_scored([("a", 1.0), ("b", math.nan)])
+    with pytest.raises(InvalidScoreError):
+        s.add("a", 10**400)
+    with pytest.raises(InvalidTypeError):
+        s.add("a", "1")  # type: ignore[arg-type]  # invalid on purpose
+    assert r.exists(key) == 0
+
+
+def test_unencodable_item_raises_before_writing(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    with pytest.raises(EncodeError) as caught:
+        s.update(["fine", 5])  # type: ignore[list-item]  # invalid on purpose
+    assert caught.value.value == 5
+    assert r.exists(key) == 0
+
+
+def test_update_counts_new_items(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    assert s.update(["a", "b", "a"]) == 2
+    assert s.update(["b", "c"]) == 1
+    assert s.update([]) == 0
+    assert sorted(s) == ["a", "b", "c"]
+
+
+def test_add_scored_applies_pairs_in_order(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    assert s.add_scored([("a", 3), ("b", 1), ("a", 2)]) == 2
+    assert list(s.items()) == [("b", 1.0), ("a", 2.0)]
+    assert s.add_scored([("a", 9), ("c", 0)], update="keep") == 1
+    assert s.score("a") == 2.0
+
+
+def test_pop_and_take(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add_scored([("c", 3), ("a", 1), ("b", 2)])
+    assert s.pop() == "a"
+    assert s.take(0) == []
+    assert s.take(5) == ["b", "c"]
+    with pytest.raises(EmptyError) as caught:
+        s.pop()
+    assert isinstance(caught.value, KeyError)
+    assert s.take(3) == []
+
+
+def test_take_negative_count_raises(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("a")
+    with pytest.raises(InvalidValueError):
+        s.take(-1)
+    with pytest.raises(ValueError):
+        s.take(-1)
+    assert len(s) == 1
+
+
+@pytest.mark.parametrize("timeout", [0.0005, 0.001, 0.1])
+def test_blocking_pop_on_empty_set_returns(
+    r: redis.Redis, key: str, timeout: float
+) -> None:
+    s = SortedSet(r, key)
+    started = time.monotonic()
+    with pytest.raises(EmptyError):
+        s.pop(timeout=timeout)
+    assert s.take(3, timeout=timeout) == []
+    assert time.monotonic() - started < 1.0
+
+
+def test_blocking_pop_gets_item_added_later(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("already")
+    assert s.pop(timeout=1) == "already"
+    assert s.take(5, timeout=0.01) == []
+    s.update(["x", "y"])
+    assert s.take(5, timeout=1) == ["x", "y"]
+
+
+def test_negative_or_nan_timeout_raises(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    with pytest.raises(InvalidValueError):
+        s.pop(timeout=-1)
+    with pytest.raises(InvalidValueError):
+        s.pop(timeout=math.nan)
+
+
+def test_peek_positions(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    with pytest.raises(EmptyError):
+        s.peek()
+    assert s.peek_score() is None
+    s.add_scored([("a", 1), ("b", 2)])
+    assert s.peek() == "a"
+    assert s.peek(1) == "b"
+    assert s.peek_score() == 1.0
+    with pytest.raises(EmptyError):
+        s.peek(2)
+    with pytest.raises(InvalidValueError):
+        s.peek(-1)
+    assert len(s) == 2
+
+
+def test_discard_remove_clear(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.update(["a", "b"])
+    assert s.discard("a") is True
+    assert s.discard("a") is False
+    s.remove("b")
+    with pytest.raises(MemberNotFoundError) as caught:
+        s.remove("b")
+    assert isinstance(caught.value, KeyError)
+    assert caught.value.item == "b"
+    s.update(["c"])
+    s.clear()
+    assert len(s) == 0
+    assert "c" not in s
+
+
+def test_iteration_pages_through_large_set(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    # 2,500 members with many tied scores cross page borders inside ties.
+    s.add_scored((f"m{i:05d}", i // 700) for i in range(2500))
+    seen = list(s.items())
+    assert [item for item, _ in seen] == [f"m{i:05d}" for i in range(2500)]
+    assert [score for _, score in seen] == [float(i // 700) for i in range(2500)]
+
+
+def test_iteration_survives_pops_at_the_front(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add_scored((f"m{i:05d}", i) for i in range(2500))
+    iterator = iter(s)
+    first = [next(iterator) for _ in range(1000)]
+    # Consumers pop m00000 to m01499 while the iteration is between pages.
+    s.take(1500)
+    rest = list(iterator)
+    assert first == [f"m{i:05d}" for i in range(1000)]
+    assert rest == [f"m{i:05d}" for i in range(1500, 2500)]
+
+
+def test_time_sorted_set_keeps_insertion_order(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = TimeSortedSet(r, key, clock=clock)
+    for item in ["z", "a", "m"]:
+        s.add(item)
+    s.update(["b", "y"])
+    assert s.take(10) == ["z", "a", "m", "b", "y"]
+
+
+def test_time_sorted_set_readd_keeps_place(r: redis.Redis, key: str) -> None:
+    s = TimeSortedSet(r, key)
+    s.add("hot")
+    s.add("cold")
+    for _ in range(5):
+        assert s.add("hot") is False
+    assert s.pop() == "hot"
+
+
+def test_scheduled_set_sees_only_due_items(r: redis.Redis, key: str) -> None:
+    clock = FakeClock(1000.0)
+    s = ScheduledSet(r, key, clock=clock)
+    s.add("later", delay=10)
+    s.add("now")
+    s.add("sooner", at=1005.0)
+    assert len(s) == 3
+    assert s.available() == 1
+    assert s.peek() == "now"
+    with pytest.raises(EmptyError):
+        s.peek(1)
+    assert s.take(10) == ["now"]
+    with pytest.raises(EmptyError, match="is due"):
+        s.pop()
+    clock.now = 1010.0
+    assert s.available() == 2
+    assert s.peek_score() == 1005.0
+    assert s.take(10) == ["sooner", "later"]
+
+
+def test_scheduled_set_server_clock(r: redis.Redis, key: str) -> None:
+    s = ScheduledSet(r, key)
+    s.add("now")
+    s.add("later", delay=timedelta(hours=1))
+    s.add("past", at=datetime(2001, 1, 1, tzinfo=timezone.utc))
+    server_now = float(r.time()[0])
+    assert s.score("later") == pytest.approx(server_now + 3600, abs=5)
+    assert s.available() == 2
+    assert s.take(10) == ["past", "now"]
+
+
+def test_scheduled_set_blocking_pop_waits_for_due(r: redis.Redis, key: str) -> None:
+    s = ScheduledSet(r, key)
+    s.add("soon", delay=0.2)
+    started = time.monotonic()
+    assert s.pop(timeout=2) == "soon"
+    assert 0.1 < time.monotonic() - started < 1.5
+    with pytest.raises(EmptyError):
+        s.pop(timeout=0.0005)
+
+
+def test_scheduled_set_keeps_earlier_due_time(r: redis.Redis, key: str) -> None:
+    clock = FakeClock(100.0)
+    s = ScheduledSet(r, key, clock=clock)
+    s.add("job", delay=50)
+    s.add("job", delay=10)
+    s.add("job", delay=90)
+    assert s.score("job") == 110.0
+    s.add("job", delay=90, update="replace")
+    assert s.score("job") == 190.0
+
+
+def test_scheduled_set_rejects_conflicting_times(r: redis.Redis, key: str) -> None:
+    s = ScheduledSet(r, key)
+    with pytest.raises(InvalidValueError, match="at most one"):
+        s.add("x", at=1.0, delay=1.0)
+    with pytest.raises(InvalidValueError, match="naive"):
+        s.add("x", at=datetime(2030, 1, 1))
+    with pytest.raises(InvalidValueError):
+        s.add("x", delay=math.inf)
+    assert r.exists(key) == 0
+
+
+def test_wrong_redis_type_names_the_key(r: redis.Redis, key: str) -> None:
+    r.set(key, "a string")
+    s = SortedSet(r, key)
+    with pytest.raises(WrongTypeError) as caught:
+        s.add("a")
+    assert caught.value.key == key
+    assert caught.value.redis_type == "string"
+    assert r.get(key) == b"a string"
+    with pytest.raises(WrongTypeError):
+        ScheduledSet(r, key).pop()
+
+
+def test_constructor_rejects_bad_arguments(r: redis.Redis, key: str) -> None:
+    with pytest.raises(InvalidValueError):
+        SortedSet(r, "")
+    with pytest.raises(InvalidTypeError):
+        SortedSet(r, b"bytes")  # type: ignore[call-overload]  # invalid on purpose
+    with pytest.raises(InvalidTypeError, match="not a codec"):
+        SortedSet(r, key, codec=object())  # type: ignore[call-overload]  # invalid on purpose
+    with pytest.raises(InvalidTypeError):
+        SortedSet(object(), key)
+    with pytest.raises(InvalidValueError, match="decode_responses"):
+        SortedSet(redis.Redis(decode_responses=True), key)
+
+
+def test_undecodable_member_moves_to_dead_letters(
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff\xfe": 1, b"good": 2})
+    with pytest.raises(DecodeError) as caught:
+        s.peek()
+    assert caught.value.raw == b"\xff\xfe"
+    assert len(s) == 2
+    with caplog.at_level(logging.WARNING, logger="redset"):
+        assert s.pop() == "good"
+    assert r.zrange(s.dead_letter_key, 0, -1, withscores=True) == [(b"\xff\xfe", 1.0)]
+    assert "dead letters" in caplog.text
+
+
+def test_zero_five_readme_example(r: redis.Redis, key: str) -> None:
+    ss = TimeSortedSet(r, key, serializer=json)
+    ss.add({"foo": "bar1"})
+    ss.add({"foo": "bar2"})
+    ss.add({"foo": "bar3"})
+    assert len(ss) == 3
+    assert ss.peek() == {"foo": "bar1"}
+    assert ss.pop() == {"foo": "bar1"}
+    assert ss.take(2) == [{"foo": "bar2"}, {"foo": "bar3"}]
+
+
+def test_reads_set_written_by_plain_zadd(r: redis.Redis, key: str) -> None:
+    r.zadd(key, {"second": 2, "first": 1})
+    s = SortedSet(r, key)
+    assert list(s.items()) == [("first", 1.0), ("second", 2.0)]
+    assert s.pop() == "first"
