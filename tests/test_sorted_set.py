@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
+import redis.asyncio
 
 from redset import (
     BytesCodec,
@@ -25,6 +26,7 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
+from redset.asyncio import SortedSet as AsyncSortedSet
 
 
 class FakeClock:
@@ -374,3 +376,73 @@ def test_reads_set_written_by_plain_zadd(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key)
     assert list(s.items()) == [("first", 1.0), ("second", 2.0)]
     assert s.pop() == "first"
+
+
+def test_iteration_over_ties_survives_pops(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    # Every member has score 0, so pages cut through one long tie.
+    s.update(f"m{i:05d}" for i in range(3000))
+    iterator = iter(s)
+    first = [next(iterator) for _ in range(1000)]
+    r.zpopmin(key, 500)
+    rest = list(iterator)
+    assert first == [f"m{i:05d}" for i in range(1000)]
+    assert rest == [f"m{i:05d}" for i in range(1000, 3000)]
+
+
+def test_iteration_resumes_after_removed_cursor(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key, codec=BytesCodec())
+    members = [bytes([i // 256, i % 256]) for i in range(2500)]
+    s.add_scored((member, 1.0) for member in members)
+    iterator = iter(s)
+    first = [next(iterator) for _ in range(1000)]
+    # The cursor member and its neighbours leave the set between pages.
+    r.zrem(key, *members[995:1005])
+    rest = list(iterator)
+    assert first == members[:1000]
+    assert rest == members[1005:]
+
+
+def test_huge_counts_and_timeouts_rejected(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    with pytest.raises(InvalidValueError):
+        s.take(2**63)
+    with pytest.raises(InvalidValueError):
+        s.peek(10**30)
+    with pytest.raises(InvalidValueError):
+        s.pop(timeout=1e300)
+    with pytest.raises(InvalidValueError):
+        s.pop(timeout=10**400)
+    with pytest.raises(InvalidValueError):
+        ScheduledSet(r, key).add("x", delay=10**400)
+    assert r.exists(key) == 0
+
+
+def test_bad_clock_values_rejected(r: redis.Redis, key: str) -> None:
+    for reading in [math.nan, math.inf, "123", None]:
+        s = TimeSortedSet(r, key, clock=lambda reading=reading: reading)  # type: ignore[misc]  # bad clocks on purpose
+        with pytest.raises((InvalidValueError, InvalidTypeError), match="clock"):
+            s.add("x")
+    assert r.exists(key) == 0
+
+
+def test_wrongtype_text_in_name_is_not_wrong_type(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key + ":WRONGTYPE")
+    with pytest.raises(EmptyError):
+        s.pop()
+    with pytest.raises(MemberNotFoundError):
+        s.remove("WRONGTYPE")
+
+
+def test_name_must_encode_as_utf8(r: redis.Redis) -> None:
+    with pytest.raises(InvalidValueError, match="UTF-8"):
+        SortedSet(r, "\udc80")
+
+
+def test_client_kind_must_match_class(r: redis.Redis, key: str) -> None:
+    with pytest.raises(InvalidTypeError, match=r"redis\.asyncio\.Redis"):
+        AsyncSortedSet(r, key)
+    with pytest.raises(InvalidTypeError, match=r"a redis\.Redis"):
+        SortedSet(redis.asyncio.Redis(), key)
+    with pytest.raises(InvalidTypeError, match="pipeline"):
+        SortedSet(r.pipeline(), key)

@@ -46,6 +46,8 @@ async def run(client: Any, operation: Operation[R]) -> R:
 class SortedSet(SetCore[T]):
     """Asyncio twin of :class:`redset.SortedSet`; see it for the semantics."""
 
+    is_async = True
+
     async def _run(self, operation: Operation[R]) -> R:
         result: R = await run(self.client, self._guarded(operation))
         return result

@@ -7,6 +7,7 @@ and ``_async`` run those generators against a client and add nothing else.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import threading
@@ -16,7 +17,16 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Literal, overload
 
 from . import _keys
-from ._protocol import Command, Operation, Sleep, eval_script, load_script, logger
+from ._protocol import (
+    Command,
+    Operation,
+    Sleep,
+    error_has_code,
+    eval_script,
+    is_error_reply,
+    load_script,
+    logger,
+)
 from ._replies import as_bytes, as_float, as_pairs, as_text, server_version
 from ._typing import T
 from .codecs import Codec, Serializer, resolve_codec
@@ -66,6 +76,7 @@ _POP_DUE = load_script("pop_due")
 _PEEK_DUE = load_script("peek_due")
 _COUNT_DUE = load_script("count_due")
 _ADD_DUE = load_script("add_due")
+_PAGE = load_script("page")
 
 
 def _client_decodes_responses(client: Any) -> bool:
@@ -81,31 +92,57 @@ def _client_decodes_responses(client: Any) -> bool:
     return bool(isinstance(kwargs, dict) and kwargs.get("decode_responses"))
 
 
-def check_score(score: object) -> float:
-    """Return ``score`` as a float, or raise if Redis cannot store it."""
+def check_score(score: object, what: str = "score") -> float:
+    """Return ``score`` as a float, or raise if Redis cannot store it.
+
+    ``what`` names the argument in the error message.
+    """
     if isinstance(score, bool) or not isinstance(score, numbers.Real):
         raise InvalidTypeError(
-            f"score must be a real number, got {type(score).__name__} {score!r}"
+            f"{what} must be a real number, got {type(score).__name__} {score!r}"
         )
     try:
         value = float(score)
     except OverflowError:
         raise InvalidScoreError(
-            score, f"score {score!r} is too large for a double"
+            score, f"{what} {score!r} is too large for a double"
         ) from None
     if math.isnan(value):
-        raise InvalidScoreError(score, "score must not be NaN")
+        raise InvalidScoreError(score, f"{what} must not be NaN")
+    # A finite long double such as 1e4000 converts to inf without an error.
+    if math.isinf(value) and score != value:
+        raise InvalidScoreError(score, f"{what} {score!r} is too large for a double")
     return value
 
 
-def check_count(count: object) -> int:
-    if isinstance(count, bool) or not isinstance(count, int):
+def check_clock_time(now: object) -> float:
+    """Return a clock's reading as finite Unix seconds, or raise."""
+    value = check_score(now, "the clock's time")
+    if math.isinf(value):
+        raise InvalidValueError(f"the clock returned {now!r}; it must be finite")
+    return value
+
+
+# Largest count or position redset sends: Redis and Lua both read it exactly.
+MAX_COUNT = 2**31 - 1
+
+
+def check_count(count: object, what: str = "count") -> int:
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral):
         raise InvalidTypeError(
-            f"count must be an int, got {type(count).__name__} {count!r}"
+            f"{what} must be an int, got {type(count).__name__} {count!r}"
         )
-    if count < 0:
-        raise InvalidValueError(f"count must not be negative, got {count}")
-    return count
+    value = int(count)
+    if value < 0:
+        raise InvalidValueError(f"{what} must not be negative, got {value}")
+    if value > MAX_COUNT:
+        raise InvalidValueError(f"{what} must be at most {MAX_COUNT}, got {value}")
+    return value
+
+
+# Longest finite wait accepted, in seconds (about 115 days); math.inf means
+# wait forever.
+MAX_TIMEOUT = 1e7
 
 
 def check_timeout(timeout: object) -> float | None:
@@ -116,10 +153,18 @@ def check_timeout(timeout: object) -> float | None:
         raise InvalidTypeError(
             f"timeout must be a number of seconds or None, got {timeout!r}"
         )
-    seconds = float(timeout)
+    try:
+        seconds = float(timeout)
+    except OverflowError:
+        seconds = math.nan
     if math.isnan(seconds) or seconds < 0:
         raise InvalidValueError(
             f"timeout must be a non-negative number of seconds, got {timeout!r}"
+        )
+    if MAX_TIMEOUT < seconds < math.inf:
+        raise InvalidValueError(
+            f"timeout must be at most {MAX_TIMEOUT:.0e} seconds, got {timeout!r}; "
+            "pass math.inf to wait forever"
         )
     return seconds if seconds > 0 else None
 
@@ -145,7 +190,10 @@ def delay_seconds(delay: object) -> float:
         raise InvalidTypeError(
             f"delay must be seconds or a timedelta, got {type(delay).__name__}"
         )
-    seconds = float(delay)
+    try:
+        seconds = float(delay)
+    except OverflowError:
+        seconds = math.inf
     if not math.isfinite(seconds):
         raise InvalidValueError(f"delay must be a finite number, got {delay!r}")
     return seconds
@@ -160,7 +208,7 @@ def due_timestamp(at: datetime | float) -> float:
                 "datetime.now(timezone.utc)"
             )
         return at.timestamp()
-    return check_score(at)
+    return check_score(at, "at")
 
 
 class SetCore(Generic[T]):
@@ -172,6 +220,8 @@ class SetCore(Generic[T]):
     due_only: ClassVar[bool] = False
     # TimeSortedSet: without a scorer, the score is the clock's time.
     time_scored: ClassVar[bool] = False
+    # The asyncio classes need a client whose execute_command is a coroutine.
+    is_async: ClassVar[bool] = False
 
     @overload
     def __init__(
@@ -223,11 +273,7 @@ class SetCore(Generic[T]):
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if not callable(getattr(client, "execute_command", None)):
-            raise InvalidTypeError(
-                f"client must be a redis-py style client with execute_command(), "
-                f"got {type(client).__name__}"
-            )
+        self._check_client(client)
         if _client_decodes_responses(client):
             raise InvalidValueError(
                 "the client was created with decode_responses=True, so it turns "
@@ -240,6 +286,12 @@ class SetCore(Generic[T]):
             )
         if not name:
             raise InvalidValueError("name must not be empty")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidValueError(
+                f"name {name!r} cannot be encoded as UTF-8: {error}"
+            ) from None
         if scorer is not None and not callable(scorer):
             raise InvalidTypeError(f"scorer must be callable, got {scorer!r}")
         if clock is not None and not callable(clock):
@@ -277,6 +329,29 @@ class SetCore(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self._name!r} codec={self._codec!r}>"
+
+    @classmethod
+    def _check_client(cls, client: object) -> None:
+        execute = getattr(client, "execute_command", None)
+        if not callable(execute):
+            raise InvalidTypeError(
+                "client must be a redis-py style client with execute_command(), "
+                f"got {type(client).__name__}"
+            )
+        if "Pipeline" in type(client).__name__:
+            raise InvalidTypeError(
+                "client must be a client, not a pipeline: redset needs each "
+                "reply before it sends the next command"
+            )
+        # A sync client under an async class would run each command before the
+        # await fails, so a pop would remove items and then lose them.
+        if inspect.iscoroutinefunction(execute) != cls.is_async:
+            wanted = "redis.asyncio.Redis" if cls.is_async else "redis.Redis"
+            module = "redset.asyncio" if cls.is_async else "redset"
+            raise InvalidTypeError(
+                f"{module}.{cls.__name__} needs a {wanted}-style client, got "
+                f"{type(client).__module__}.{type(client).__name__}"
+            )
 
     @staticmethod
     def _check_update(update: object) -> UpdatePolicy:
@@ -321,7 +396,7 @@ class SetCore(Generic[T]):
         Items added while the clock reads the same value then still come out
         of a TimeSortedSet in the order they were added.
         """
-        now = (self._clock or time.time)()
+        now = check_clock_time((self._clock or time.time)())
         with self._time_lock:
             if now <= self._last_time:
                 now = math.nextafter(self._last_time, math.inf)
@@ -347,13 +422,13 @@ class SetCore(Generic[T]):
         if self.due_only:
             if self._clock is None:
                 return [(self._encode(item), 0.0) for item in items], True
-            now = check_score(self._clock())
+            now = check_clock_time(self._clock())
             return [(self._encode(item), now) for item in items], False
         return [(self._encode(item), 0.0) for item in items], False
 
     def _now_argument(self) -> float | str:
         """Return the ARGV value the due-time scripts read as "now"."""
-        return "" if self._clock is None else check_score(self._clock())
+        return "" if self._clock is None else check_clock_time(self._clock())
 
     # -- wrapping every operation -------------------------------------------
 
@@ -364,7 +439,7 @@ class SetCore(Generic[T]):
         try:
             return (yield from operation)
         except Exception as error:
-            if "WRONGTYPE" not in str(error):
+            if not (is_error_reply(error) and error_has_code(error, "WRONGTYPE")):
                 raise
         for key in (self._name, self._dead_key):
             redis_type = as_text((yield Command(("TYPE", key))))
@@ -376,7 +451,10 @@ class SetCore(Generic[T]):
         try:
             info = yield Command(("INFO", "server"))
         except Exception as error:
-            # fakeredis and some proxies do not implement INFO.
+            # fakeredis and some proxies reply to INFO with an error; anything
+            # else, such as a dropped connection, is the caller's to see.
+            if not is_error_reply(error):
+                raise
             logger.debug("Skipping the server version check: %s", error)
             self._server_checked = True
             return
@@ -457,7 +535,9 @@ class SetCore(Generic[T]):
             seconds = delay_seconds(delay)
             if self._clock is None:
                 return [(self._encode(item), seconds)], True
-            return [(self._encode(item), check_score(self._clock()) + seconds)], False
+            return [
+                (self._encode(item), check_clock_time(self._clock()) + seconds)
+            ], False
         return self._default_scores([item])
 
     # -- removing ---------------------------------------------------------------
@@ -581,10 +661,7 @@ class SetCore(Generic[T]):
     # -- reading ------------------------------------------------------------
 
     def _peek_pair_op(self, position: object) -> Operation[tuple[bytes, float] | None]:
-        if isinstance(position, bool) or not isinstance(position, int):
-            raise InvalidTypeError(f"position must be an int, got {position!r}")
-        if position < 0:
-            raise InvalidValueError(f"position must not be negative, got {position}")
+        position = check_count(position, "position")
         if self.due_only:
             reply = yield from eval_script(
                 _PEEK_DUE, [self._name], [self._now_argument(), position]
@@ -631,30 +708,15 @@ class SetCore(Generic[T]):
     ) -> Operation[tuple[list[tuple[T, float]], Cursor | None]]:
         """Read the next page of (item, score) pairs in score order.
 
-        The cursor is the last (score, member) returned. Redis orders equal
-        scores by member bytes, so the next page is everything after that
-        pair, and members popped from the front meanwhile make iteration skip
-        nothing.
+        The cursor is the last (score, member) returned, and the page is what
+        follows it in Redis' order, found in one Lua script. Members popped
+        from the front meanwhile therefore make iteration skip nothing.
         """
-        low: float | str = "-inf" if cursor is None else cursor[0]
-        offset = 0
-        while True:
-            reply = yield Command(
-                (
-                    "ZRANGE", self._name, low, "+inf", "BYSCORE",
-                    "LIMIT", offset, PAGE_SIZE, "WITHSCORES",
-                )
-            )  # fmt: skip
-            fetched = as_pairs(reply)
-            pairs = fetched
-            if cursor is not None:
-                pairs = [(m, score) for m, score in fetched if (score, m) > cursor]
-            # A full page of members tied with the cursor that were already
-            # returned: look further along the tie.
-            if pairs or len(fetched) < PAGE_SIZE:
-                break
-            offset += PAGE_SIZE
+        arguments: list[Any] = [PAGE_SIZE]
+        if cursor is not None:
+            arguments += [cursor[0], cursor[1]]
+        pairs = as_pairs((yield from eval_script(_PAGE, [self._name], arguments)))
         page = [(self._decode(member), score) for member, score in pairs]
-        if len(fetched) < PAGE_SIZE:
+        if len(pairs) < PAGE_SIZE:
             return page, None
         return page, (pairs[-1][1], pairs[-1][0])

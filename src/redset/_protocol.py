@@ -23,6 +23,7 @@ __all__ = [
     "Sleep",
     "error_has_code",
     "eval_script",
+    "is_error_reply",
     "load_script",
 ]
 
@@ -62,6 +63,15 @@ def load_script(name: str) -> Script:
     """Read ``scripts/<name>.lua`` from the package."""
     source = (resources.files("redset") / "scripts" / f"{name}.lua").read_text()
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
+
+
+def is_error_reply(error: BaseException) -> bool:
+    """Tell whether a client exception is an error reply from the server.
+
+    Matches redis-py's, valkey's and fakeredis' ResponseError by class name,
+    so that connection errors and redset's own errors never count.
+    """
+    return any(cls.__name__ == "ResponseError" for cls in type(error).__mro__)
 
 
 def error_has_code(error: BaseException, code: str) -> bool:
