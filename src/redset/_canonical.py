@@ -161,7 +161,7 @@ class Canonicalizer:
     def _dict(self, mapping: dict[Any, Any]) -> dict[Any, Any]:
         converted: dict[Any, Any] = {}
         for key, item in mapping.items():
-            plain_key = self._key(key)
+            plain_key = key if type(key) is str else self._key(key)
             if plain_key in converted:
                 raise Rejected(f"two keys are both written as {plain_key!r}")
             try:
@@ -202,7 +202,9 @@ class Canonicalizer:
 
     def _leaf(self, value: Any) -> Any:
         if isinstance(value, datetime):
-            value = utc_datetime(value)
+            # Formatted here rather than by pydantic, so the stored bytes do
+            # not depend on the pydantic version.
+            return utc_datetime(value).isoformat()[:-6] + "Z"
         from pydantic_core import PydanticSerializationError, to_jsonable_python
 
         try:

@@ -18,15 +18,16 @@ T = TypeVar("T")
 M = TypeVar("M", bound="BaseModel")
 
 
+# One encoder for every call, because json.dumps with options builds a new
+# one each time.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(plain: Any) -> bytes:
     """Serialize canonical plain data as compact JSON with sorted keys, in UTF-8."""
-    text = json.dumps(
-        plain,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+    text = _ENCODER.encode(plain)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as error:
@@ -82,13 +83,15 @@ class JsonCodec(Generic[T]):
         self._canonical = Canonicalizer(
             binary=False, typed=self._typed is not None, serialize=canonical_json
         )
+        # The name that error messages start with, computed once.
+        self._label = repr(self)
 
     def encode(self, value: T, /) -> bytes:
         if self._typed is None:
-            return canonical_json(self._canonical(value, repr(self)))
-        dumped = self._typed.dump(value, repr(self))
-        data = canonical_json(self._canonical(dumped, repr(self)))
-        check_round_trip(value, self.decode(data), data, repr(self))
+            return canonical_json(self._canonical(value, self._label))
+        dumped = self._typed.dump(value, self._label)
+        data = canonical_json(self._canonical(dumped, self._label))
+        check_round_trip(value, self.decode(data), data, self._label)
         return data
 
     def decode(self, data: bytes, /) -> T:

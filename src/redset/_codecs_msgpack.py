@@ -65,6 +65,8 @@ class MsgpackCodec(Generic[T]):
         self._canonical = Canonicalizer(
             binary=True, typed=self._typed is not None, serialize=self._pack
         )
+        # The name that error messages start with, computed once.
+        self._label = repr(self)
 
     def _pack(self, plain: Any) -> bytes:
         try:
@@ -79,10 +81,10 @@ class MsgpackCodec(Generic[T]):
 
     def encode(self, value: T, /) -> bytes:
         if self._typed is None:
-            return self._pack(self._canonical(value, repr(self)))
-        dumped = self._typed.dump(value, repr(self))
-        data = self._pack(self._canonical(dumped, repr(self)))
-        check_round_trip(value, self.decode(data), data, repr(self))
+            return self._pack(self._canonical(value, self._label))
+        dumped = self._typed.dump(value, self._label)
+        data = self._pack(self._canonical(dumped, self._label))
+        check_round_trip(value, self.decode(data), data, self._label)
         return data
 
     def decode(self, data: bytes, /) -> T:
