@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 import subprocess
 import sys
 from collections import namedtuple
@@ -16,10 +17,12 @@ from typing import Any
 import pydantic
 import pytest
 import redis
+import redis.asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typing_extensions import TypedDict
 
+import redset.asyncio
 from redset import (
     BytesCodec,
     Codec,
@@ -208,6 +211,11 @@ CASES: list[tuple[str, Callable[[], Codec[Any]], st.SearchStrategy[Any]]] = [
         st.tuples(st.integers(), st.text()),
     ),
     ("json-typeddict", lambda: JsonCodec(Point), points),
+    (
+        "json-int-keys",
+        lambda: JsonCodec(dict[int, str]),
+        st.dictionaries(st.integers(), st.text(max_size=4), max_size=5),
+    ),
     ("msgpack", MsgpackCodec, msgpack_values),
     (
         "msgpack-typed-tuple",
@@ -548,6 +556,12 @@ class WithSet:
     members: set[str]
 
 
+@dataclasses.dataclass
+class WithInitVar:
+    name: str
+    scale: dataclasses.InitVar[int]
+
+
 @pytest.mark.parametrize(
     ("make_codec", "message"),
     [
@@ -557,6 +571,7 @@ class WithSet:
         (lambda: DataclassCodec(int), "needs a dataclass"),  # type: ignore[type-var]
         (lambda: DataclassCodec(JobStep("a")), "needs a dataclass"),  # type: ignore[arg-type]
         (lambda: DataclassCodec(WithSet), r"field WithSet.members of type set\[str\]"),
+        (lambda: DataclassCodec(WithInitVar), "scale"),
         (lambda: JsonCodec(object()), "cannot use the type"),
         (lambda: MsgpackCodec(object()), "cannot use the type"),
     ],
@@ -584,7 +599,7 @@ def test_missing_extra_names_it(
 ) -> None:
     # A None entry in sys.modules makes the import raise ImportError.
     monkeypatch.setitem(sys.modules, module, None)
-    with pytest.raises(ImportError, match=f"pip install '{extra}'".replace("[", r"\[")):
+    with pytest.raises(ImportError, match=re.escape(f"pip install '{extra}'")):
         make_codec()
 
 
@@ -692,6 +707,40 @@ def test_unencodable_value_writes_nothing(r: redis.Redis, key: str) -> None:
     with pytest.raises(EncodeError, match="tuple"):
         s.update([[1], (2,)])
     assert r.exists(key) == 0
+
+
+def test_serializer_keyword_still_works(
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pairs = SortedSet(r, key, serializer=NamedtupleSerializer(Pair))
+    assert pairs.add(Pair(1, "a"), score=2) is True
+    assert pairs.add(Pair(right="a", left=1), score=3) is False
+    r.zadd(key, {b"{broken": 1})
+
+    with pytest.raises(DecodeError) as caught:
+        pairs.peek()
+    assert caught.value.raw == b"{broken"
+
+    with caplog.at_level(logging.WARNING, logger="redset"):
+        assert pairs.pop() == Pair(1, "a")
+    assert r.zrange(pairs.dead_letter_key, 0, -1) == [b"{broken"]
+
+    plain = SortedSet(r, key + ":json", serializer=json)
+    plain.add({"a": [1, 2]})
+    assert r.zrange(key + ":json", 0, -1) == [b'{"a": [1, 2]}']
+    assert plain.pop() == {"a": [1, 2]}
+
+
+async def test_async_set_dead_letters_invalid_model(
+    ar: redis.asyncio.Redis, key: str
+) -> None:
+    s = redset.asyncio.SortedSet(ar, key, codec=PydanticCodec(Step))
+    await ar.zadd(key, {b'{"name":1}': 1})
+    await s.add(Step(name="a"), score=2)
+    with pytest.raises(DecodeError):
+        await s.peek()
+    assert await s.pop() == Step(name="a")
+    assert await ar.zrange(s.dead_letter_key, 0, -1) == [b'{"name":1}']
 
 
 ALL_CODECS: list[Callable[[], Codec[Any]]] = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
 import types
@@ -275,7 +276,23 @@ class _Builder:
             )
             if not has_default:
                 converter.required.add(field.name)
+        self._check_init(cls, converter)
         return converter
+
+    def _check_init(self, cls: type, converter: _Dataclass) -> None:
+        """Reject a class whose __init__ needs arguments that are not stored.
+
+        An InitVar without a default is one: every member would encode, and
+        then fail to decode.
+        """
+        for parameter in inspect.signature(cls).parameters.values():
+            required = parameter.default is inspect.Parameter.empty
+            if required and parameter.name not in converter.fields:
+                raise InvalidTypeError(
+                    f"{self.codec_name} cannot rebuild {cls.__name__}: its "
+                    f"__init__ requires {parameter.name!r}, which is not a stored "
+                    "field; give it a default"
+                )
 
 
 class DataclassCodec(Generic[D]):
@@ -301,8 +318,9 @@ class DataclassCodec(Generic[D]):
       version with more fields still decode.
 
     Raises:
-        InvalidTypeError: ``cls`` is not a dataclass, or a field has a type
-            this codec cannot store.
+        InvalidTypeError: ``cls`` is not a dataclass, a field has a type
+            this codec cannot store, or ``__init__`` requires an argument
+            that is not a stored field (an InitVar without a default).
     """
 
     def __init__(self, cls: type[D], /) -> None:
