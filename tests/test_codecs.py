@@ -433,6 +433,20 @@ def test_msgpack_keeps_str_and_bytes_apart() -> None:
     assert codec.encode(float("inf")) == b"\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00"
 
 
+def test_typed_map_keys_round_trip() -> None:
+    floats = MsgpackCodec(dict[float, int])
+    assert floats.decode(floats.encode({1.5: 1, -2.0: 2})) == {1.5: 1, -2.0: 2}
+    flags = JsonCodec(dict[bool, int])
+    assert flags.encode({True: 1, False: 0}) == b'{"false":0,"true":1}'
+    assert flags.decode(b'{"false":0,"true":1}') == {True: 1, False: 0}
+    mixed = MsgpackCodec()
+    assert mixed.encode({2: "b", "z": 1, b"a": 0, "a": 2}) == mixed.encode(
+        {"a": 2, b"a": 0, 2: "b", "z": 1}
+    )
+    with pytest.raises(EncodeError, match="would become a list"):
+        JsonCodec(dict[tuple[int, int], int]).encode({(1, 2): 3})
+
+
 def test_typed_codecs_check_the_value_type() -> None:
     with pytest.raises(EncodeError, match="not a valid int"):
         JsonCodec(int).encode("1")  # type: ignore[arg-type]  # a str is not an int

@@ -181,10 +181,12 @@ class Canonicalizer:
         if self.binary and isinstance(key, bytes | int) and not isinstance(key, bool):
             return bytes(key) if isinstance(key, bytes) else self._int(key)
         if self.typed:
-            # pydantic's JSON form of a key: int 1 is "1", a UUID its text.
             plain = self._walk(key)
-            if isinstance(plain, str):
+            if isinstance(plain, list):
+                raise Rejected(f"map key {key!r} would become a list")
+            if isinstance(plain, str) or self.binary:
                 return plain
+            # A JSON key is text, as pydantic writes it: the int 1 is "1".
             return self.serialize(plain).decode("utf-8")
         allowed = "str, bytes or int" if self.binary else "str"
         raise Rejected(
@@ -193,8 +195,8 @@ class Canonicalizer:
         )
 
     def _key_order(self, pair: tuple[Any, Any]) -> tuple[int, Any]:
-        # str keys sort by text; a map with other keys sorts them by their
-        # bytes, so that any mix of key types has one order.
+        # str keys come first, sorted by text, then other keys sorted by
+        # their packed bytes, so that any mix of key types has one order.
         key = pair[0]
         if isinstance(key, str):
             return (0, key)

@@ -27,8 +27,8 @@ def import_msgpack() -> Any:
 class MsgpackCodec(Generic[T]):
     """Codec that stores members as canonical msgpack.
 
-    Maps are written with their keys sorted at every depth: str keys by
-    text, and a map with other keys by each key's packed bytes. str and
+    Maps are written with their keys sorted at every depth: str keys first,
+    by text, then other keys by their packed bytes. str and
     bytes stay distinct (msgpack's str and bin types), floats are always
     64-bit, and -0.0 is written as 0.0.
 
