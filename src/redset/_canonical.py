@@ -160,8 +160,13 @@ class Canonicalizer:
 
     def _dict(self, mapping: dict[Any, Any]) -> dict[Any, Any]:
         converted: dict[Any, Any] = {}
+        only_str_keys = True
         for key, item in mapping.items():
-            plain_key = key if type(key) is str else self._key(key)
+            if type(key) is str:
+                plain_key = key
+            else:
+                plain_key = self._key(key)
+                only_str_keys = only_str_keys and isinstance(plain_key, str)
             if plain_key in converted:
                 raise Rejected(f"two keys are both written as {plain_key!r}")
             try:
@@ -169,11 +174,15 @@ class Canonicalizer:
             except Rejected as error:
                 error.path.append(f"[{key!r}]")
                 raise
-        if self.binary:
-            # Build the dict in key order: msgpack writes it as it iterates.
+        if not self.binary:
             # JSON sorts keys while it writes (sort_keys=True).
-            return dict(sorted(converted.items(), key=self._key_order))
-        return converted
+            return converted
+
+        # Build the dict in key order, because msgpack writes it as it
+        # iterates.
+        if only_str_keys:
+            return {key: converted[key] for key in sorted(converted)}
+        return dict(sorted(converted.items(), key=self._key_order))
 
     def _key(self, key: Any) -> Any:
         if isinstance(key, str):
