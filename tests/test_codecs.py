@@ -492,6 +492,20 @@ def test_value_that_would_change_is_rejected() -> None:
     assert PydanticCodec(Loose).encode(Loose(payload=[1, 2])) == b'{"payload":[1,2]}'
 
 
+def test_value_that_would_not_decode_is_rejected() -> None:
+    class Strict(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid")
+        name: str
+
+        @pydantic.computed_field  # type: ignore[prop-decorator]  # pydantic's documented form
+        @property
+        def size(self) -> int:
+            return len(self.name)
+
+    with pytest.raises(EncodeError, match="which does not decode"):
+        PydanticCodec(Strict).encode(Strict(name="abc"))
+
+
 def test_dataclass_rejects_subclass_instances() -> None:
     @dataclasses.dataclass
     class TimedStep(JobStep):

@@ -91,7 +91,7 @@ class JsonCodec(Generic[T]):
             return canonical_json(self._canonical(value, self._label))
         dumped = self._typed.dump(value, self._label)
         data = canonical_json(self._canonical(dumped, self._label))
-        check_round_trip(value, self.decode(data), data, self._label)
+        check_round_trip(value, data, self.decode, self._label)
         return data
 
     def decode(self, data: bytes, /) -> T:

@@ -84,7 +84,7 @@ class MsgpackCodec(Generic[T]):
             return self._pack(self._canonical(value, self._label))
         dumped = self._typed.dump(value, self._label)
         data = self._pack(self._canonical(dumped, self._label))
-        check_round_trip(value, self.decode(data), data, self._label)
+        check_round_trip(value, data, self.decode, self._label)
         return data
 
     def decode(self, data: bytes, /) -> T:
