@@ -90,10 +90,10 @@ def check_round_trip(
 ) -> None:
     """Raise EncodeError unless ``data`` decodes back to a value equal to ``value``.
 
-    A typed codec checks every encoding this way, because a member that comes
-    back changed (a tuple inside an ``Any`` field read back as a list, say)
-    would break membership tests on the set, and one that does not decode
-    would go to dead letters.
+    A typed codec checks every encoding this way. A member that comes back
+    changed (a tuple inside an ``Any`` field read back as a list, say) would
+    break membership tests on the set, and one that does not decode would go
+    to dead letters.
     """
     try:
         decoded = decode(data)
