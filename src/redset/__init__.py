@@ -7,7 +7,17 @@ into one. Sync classes are here; their asyncio twins are in
 
 from ._core import Clock, Scorer, UpdatePolicy
 from ._sync import ScheduledSet, SortedSet, TimeSortedSet
-from .codecs import BytesCodec, Codec, Serializer, SerializerCodec, TextCodec
+from .codecs import (
+    BytesCodec,
+    Codec,
+    DataclassCodec,
+    JsonCodec,
+    MsgpackCodec,
+    PydanticCodec,
+    Serializer,
+    SerializerCodec,
+    TextCodec,
+)
 from .errors import (
     DecodeError,
     EmptyError,
@@ -27,13 +37,17 @@ __all__ = [
     "BytesCodec",
     "Clock",
     "Codec",
+    "DataclassCodec",
     "DecodeError",
     "EmptyError",
     "EncodeError",
     "InvalidScoreError",
     "InvalidTypeError",
     "InvalidValueError",
+    "JsonCodec",
     "MemberNotFoundError",
+    "MsgpackCodec",
+    "PydanticCodec",
     "RedsetError",
     "ScheduledSet",
     "Scorer",

@@ -3,17 +3,33 @@
 A Redis sorted set compares members by their bytes, so a codec decides what
 "the same item" means. Every codec shipped here is canonical: two equal values
 always encode to the same bytes.
+
+- :class:`TextCodec` (the default) and :class:`BytesCodec` store text and
+  bytes as they are.
+- :class:`JsonCodec` and :class:`MsgpackCodec` store plain data, or values of
+  a given type through pydantic.
+- :class:`PydanticCodec` stores pydantic models and validates what it reads.
+- :class:`DataclassCodec` stores dataclasses and needs no extra.
+- :class:`SerializerCodec` adapts the ``dumps``/``loads`` serializers of
+  redset 0.5; those decide their own canonical form.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from ._codecs_dataclass import DataclassCodec
+from ._codecs_json import JsonCodec, PydanticCodec
+from ._codecs_msgpack import MsgpackCodec
 from .errors import EncodeError, InvalidTypeError
 
 __all__ = [
     "BytesCodec",
     "Codec",
+    "DataclassCodec",
+    "JsonCodec",
+    "MsgpackCodec",
+    "PydanticCodec",
     "Serializer",
     "SerializerCodec",
     "TextCodec",
