@@ -56,18 +56,13 @@ class SortedSet(SetCore[T]):
         self, item: T, score: float | None = None, *, update: UpdatePolicy | None = None
     ) -> bool:
         """Add ``item``; return True when it was not in the set."""
-        if score is None:
-            pairs, relative = self._default_scores([item])
-        else:
-            pairs, relative = self._explicit_pairs([(item, score)]), False
-        return await self._run(self._add_op(pairs, update, relative=relative)) == 1
+        return await self._run(self._add_item_op(item, score, update))
 
     async def update(
         self, items: Iterable[T], *, update: UpdatePolicy | None = None
     ) -> int:
         """Add many items scored by the scorer; return how many were new."""
-        pairs, relative = self._default_scores(items)
-        return await self._run(self._add_op(pairs, update, relative=relative))
+        return await self._run(self._update_op(items, update))
 
     async def add_scored(
         self,
@@ -76,7 +71,7 @@ class SortedSet(SetCore[T]):
         update: UpdatePolicy | None = None,
     ) -> int:
         """Add ``(item, score)`` pairs; return how many items were new."""
-        return await self._run(self._add_op(self._explicit_pairs(pairs), update))
+        return await self._run(self._add_scored_op(pairs, update))
 
     async def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score."""
@@ -159,8 +154,7 @@ class ScheduledSet(SortedSet[T]):
         update: UpdatePolicy | None = None,
     ) -> bool:
         """Schedule ``item``; return True when it was not in the set."""
-        pairs, relative = self._scheduled_pair(item, score, at, delay)
-        return await self._run(self._add_op(pairs, update, relative=relative)) == 1
+        return await self._run(self._schedule_op(item, score, at, delay, update))
 
     async def available(self) -> int:
         """Count the items that are due now."""

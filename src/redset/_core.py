@@ -496,6 +496,27 @@ class SetCore(Generic[T]):
             command += [score, member]
         return int((yield Command(tuple(command))))
 
+    def _add_item_op(
+        self, item: T, score: float | None, update: UpdatePolicy | None
+    ) -> Operation[bool]:
+        """Add one item with ``score``, or the default score when it is None."""
+        if score is None:
+            pairs, relative = self._default_scores([item])
+        else:
+            pairs, relative = self._explicit_pairs([(item, score)]), False
+        return (yield from self._add_op(pairs, update, relative=relative)) == 1
+
+    def _update_op(
+        self, items: Iterable[T], update: UpdatePolicy | None
+    ) -> Operation[int]:
+        pairs, relative = self._default_scores(items)
+        return (yield from self._add_op(pairs, update, relative=relative))
+
+    def _add_scored_op(
+        self, pairs: Iterable[tuple[T, float]], update: UpdatePolicy | None
+    ) -> Operation[int]:
+        return (yield from self._add_op(self._explicit_pairs(pairs), update))
+
     def _explicit_pairs(
         self, pairs: Iterable[tuple[T, float]]
     ) -> list[tuple[bytes, float]]:
@@ -539,6 +560,17 @@ class SetCore(Generic[T]):
                 (self._encode(item), check_clock_time(self._clock()) + seconds)
             ], False
         return self._default_scores([item])
+
+    def _schedule_op(
+        self,
+        item: T,
+        score: float | None,
+        at: datetime | float | None,
+        delay: float | timedelta | None,
+        update: UpdatePolicy | None,
+    ) -> Operation[bool]:
+        pairs, relative = self._scheduled_pair(item, score, at, delay)
+        return (yield from self._add_op(pairs, update, relative=relative)) == 1
 
     # -- removing ---------------------------------------------------------------
 

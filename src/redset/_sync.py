@@ -81,11 +81,7 @@ class SortedSet(SetCore[T]):
             EncodeError: the codec cannot encode ``item``.
             WrongTypeError: the key holds another Redis type.
         """
-        if score is None:
-            pairs, relative = self._default_scores([item])
-        else:
-            pairs, relative = self._explicit_pairs([(item, score)]), False
-        return self._run(self._add_op(pairs, update, relative=relative)) == 1
+        return self._run(self._add_item_op(item, score, update))
 
     def update(self, items: Iterable[T], *, update: UpdatePolicy | None = None) -> int:
         """Add many items scored by the scorer; return how many were new.
@@ -93,8 +89,7 @@ class SortedSet(SetCore[T]):
         One ZADD for the whole batch. Items are encoded first, so nothing is
         written when one of them cannot be encoded.
         """
-        pairs, relative = self._default_scores(items)
-        return self._run(self._add_op(pairs, update, relative=relative))
+        return self._run(self._update_op(items, update))
 
     def add_scored(
         self,
@@ -107,7 +102,7 @@ class SortedSet(SetCore[T]):
         One ZADD for the whole batch. When an item appears twice, the pairs
         apply in order, as ZADD applies them.
         """
-        return self._run(self._add_op(self._explicit_pairs(pairs), update))
+        return self._run(self._add_scored_op(pairs, update))
 
     def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
@@ -237,8 +232,7 @@ class ScheduledSet(SortedSet[T]):
         of them, the item is due now (or at the scorer's value). A delay
         without ``clock=`` is added to the server's time in a Lua script.
         """
-        pairs, relative = self._scheduled_pair(item, score, at, delay)
-        return self._run(self._add_op(pairs, update, relative=relative)) == 1
+        return self._run(self._schedule_op(item, score, at, delay, update))
 
     def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the due item with the earliest due time.
