@@ -13,14 +13,16 @@ import logging
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "Command",
+    "Done",
     "Operation",
     "Request",
     "Script",
     "Sleep",
+    "advance",
     "error_has_code",
     "eval_script",
     "is_error_reply",
@@ -48,6 +50,31 @@ class Sleep:
 
 Request = Command | Sleep
 Operation = Generator[Request, Any, R]
+
+
+@dataclass(frozen=True)
+class Done(Generic[R]):
+    """The result of an operation that has finished."""
+
+    value: R
+
+
+def advance(
+    operation: Operation[R], reply: Any = None, error: Exception | None = None
+) -> Request | Done[R]:
+    """Resume ``operation`` with a reply or a client error; return what it does next.
+
+    Both drivers call this after each request, so they differ only in how
+    they execute a request. The first call, with neither argument, starts
+    the operation.
+    """
+    try:
+        if error is not None:
+            return operation.throw(error)
+        return operation.send(reply)
+    except StopIteration as stop:
+        result: R = stop.value
+        return Done(result)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ._core import Cursor, SetCore, UpdatePolicy
-from ._protocol import Command, Operation, Sleep
+from ._protocol import Done, Operation, Request, Sleep, advance
 from ._typing import T
 
 __all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet", "run"]
@@ -18,23 +19,22 @@ R = TypeVar("R")
 
 def run(client: Any, operation: Operation[R]) -> R:
     """Execute an operation's requests one by one on a blocking client."""
+    with closing(operation):
+        step = advance(operation)
+        while not isinstance(step, Done):
+            step = advance(operation, *(_execute(client, step)))
+        return step.value
+
+
+def _execute(client: Any, request: Request) -> tuple[Any, Exception | None]:
+    """Return the reply to ``request``, or the client exception it raised."""
     try:
-        request = next(operation)
-        while True:
-            try:
-                if isinstance(request, Command):
-                    reply = client.execute_command(*request.args)
-                else:
-                    assert isinstance(request, Sleep)
-                    time.sleep(request.seconds)
-                    reply = None
-            except Exception as error:
-                request = operation.throw(error)
-            else:
-                request = operation.send(reply)
-    except StopIteration as stop:
-        result: R = stop.value
-        return result
+        if isinstance(request, Sleep):
+            time.sleep(request.seconds)
+            return None, None
+        return client.execute_command(*request.args), None
+    except Exception as error:
+        return None, error
 
 
 class SortedSet(SetCore[T]):
