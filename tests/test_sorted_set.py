@@ -60,18 +60,20 @@ def test_equal_scores_come_out_in_byte_order(r: redis.Redis, key: str) -> None:
     assert s.take(10) == [b"\x00", b"a", b"ab", b"b", b"\xff"]
 
 
-@pytest.mark.parametrize(
-    ("policy", "second_score", "expected"),
-    [
-        ("replace", 5.0, 5.0),
-        ("replace", 1.0, 1.0),
-        ("keep", 5.0, 3.0),
-        ("greater", 5.0, 5.0),
-        ("greater", 1.0, 3.0),
-        ("less", 5.0, 3.0),
-        ("less", 1.0, 1.0),
-    ],
-)
+# (policy, second score, expected score) after adding an item at 3.0 and
+# adding it again with the second score under the policy.
+UPDATE_POLICY_CASES = [
+    ("replace", 5.0, 5.0),
+    ("replace", 1.0, 1.0),
+    ("keep", 5.0, 3.0),
+    ("greater", 5.0, 5.0),
+    ("greater", 1.0, 3.0),
+    ("less", 5.0, 3.0),
+    ("less", 1.0, 1.0),
+]
+
+
+@pytest.mark.parametrize(("policy", "second_score", "expected"), UPDATE_POLICY_CASES)
 def test_update_policies(
     r: redis.Redis, key: str, policy: str, second_score: float, expected: float
 ) -> None:
