@@ -23,6 +23,7 @@ import redis
 import redis.asyncio
 
 import redset
+import redset._core
 import redset.asyncio
 from redset import (
     BytesCodec,
@@ -285,6 +286,26 @@ async def test_blocking_pop_gets_item_added_later(
     assert await s.take(5, timeout=2) == ["x", "y"]
     await producer
     assert await s.count() == 0
+
+
+async def test_long_blocking_pop_outlasts_socket_timeout(
+    redis_url: str, r: redis.Redis, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scaled down: BZPOPMIN slices of 0.2 s under a 0.5 s socket timeout
+    # stand for 1 s slices under redis-py's default of 5 s. Redis can end a
+    # blocking command about 100 ms late at its default hz of 10.
+    monkeypatch.setattr(redset._core, "MAX_BLOCK_SECONDS", 0.2)
+    client = redis.asyncio.Redis.from_url(redis_url, socket_timeout=0.5)
+    try:
+        s = SortedSet(client, key)
+        started = time.monotonic()
+        with pytest.raises(EmptyError):
+            await s.pop(timeout=0.8)
+        assert 0.75 < time.monotonic() - started < 2
+        await s.add("later")
+        assert await s.pop(timeout=0.8) == "later"
+    finally:
+        await client.aclose()
 
 
 async def test_peek_positions(ar: redis.asyncio.Redis, key: str) -> None:

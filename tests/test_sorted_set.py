@@ -12,6 +12,7 @@ import pytest
 import redis
 import redis.asyncio
 
+import redset._core
 from redset import (
     BytesCodec,
     DecodeError,
@@ -178,6 +179,21 @@ def test_blocking_pop_gets_item_added_later(r: redis.Redis, key: str) -> None:
     assert s.take(5, timeout=0.01) == []
     s.update(["x", "y"])
     assert s.take(5, timeout=1) == ["x", "y"]
+
+
+def test_long_blocking_pop_outlasts_socket_timeout(
+    redis_url: str, r: redis.Redis, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scaled down: BZPOPMIN slices of 0.2 s under a 0.5 s socket timeout
+    # stand for 1 s slices under redis-py's default of 5 s. Redis can end a
+    # blocking command about 100 ms late at its default hz of 10.
+    monkeypatch.setattr(redset._core, "MAX_BLOCK_SECONDS", 0.2)
+    with redis.Redis.from_url(redis_url, socket_timeout=0.5) as client:
+        s = SortedSet(client, key)
+        with pytest.raises(EmptyError):
+            s.pop(timeout=0.8)
+        s.add("later")
+        assert s.take(2, timeout=0.8) == ["later"]
 
 
 def test_negative_or_nan_timeout_raises(r: redis.Redis, key: str) -> None:

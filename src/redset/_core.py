@@ -69,6 +69,12 @@ PAGE_SIZE = 1000
 # picked up within this delay.
 POLL_INTERVAL = 0.05
 
+# Maximum wait of one BZPOPMIN, in seconds. A longer wait repeats the
+# command, because redis-py 8.2 clients read every reply with a 5 s socket
+# timeout by default, and a read that times out closes the connection and
+# raises TimeoutError.
+MAX_BLOCK_SECONDS = 1.0
+
 # Iteration cursor: the last (score, member) pair returned.
 Cursor = tuple[float, bytes]
 
@@ -588,11 +594,16 @@ class SetCore(Generic[T]):
                 return pairs
         # BZPOPMIN returns at once when a member is waiting, so a single item
         # needs one round trip whether or not it has to wait.
-        reply = yield Command(
-            ("BZPOPMIN", self._name, blocking_timeout_argument(timeout))
-        )
-        if not reply:
-            return []
+        deadline = time.monotonic() + timeout
+        while True:
+            wait = min(deadline - time.monotonic(), MAX_BLOCK_SECONDS)
+            reply = yield Command(
+                ("BZPOPMIN", self._name, blocking_timeout_argument(max(wait, 0.0)))
+            )
+            if reply:
+                break
+            if time.monotonic() >= deadline:
+                return []
         pairs = [(as_bytes(reply[1]), as_float(reply[2]))]
         if count > 1:
             more = yield Command(("ZPOPMIN", self._name, count - 1))
