@@ -28,6 +28,8 @@ async def run(client: Any, operation: Operation[R]) -> R:
     with closing(operation):
         step = advance(operation)
         while not isinstance(step, Done):
+            # NOTE: a cancellation while a pop's command is in flight drops
+            # its reply, and with it any items Redis removed: at most once.
             step = advance(operation, *(await _execute(client, step)))
         return step.value
 
@@ -74,11 +76,22 @@ class SortedSet(SetCore[T]):
         return await self._run(self._add_scored_op(pairs, update))
 
     async def pop(self, *, timeout: float | None = None) -> T:
-        """Remove and return the item with the lowest score."""
+        """Remove and return the item with the lowest score.
+
+        ZPOPMIN, or with ``timeout`` BZPOPMIN, as the sync pop. A cancelled
+        pop leaves the client usable but may have removed the item: see
+        :mod:`redset.asyncio`.
+
+        Raises:
+            EmptyError: no item arrived in time. It is a KeyError.
+        """
         return await self._run(self._pop_op(timeout))
 
     async def take(self, count: int, *, timeout: float | None = None) -> list[T]:
-        """Remove and return up to ``count`` items, lowest scores first."""
+        """Remove and return up to ``count`` items, lowest scores first.
+
+        Cancellation behaves as for :meth:`pop`.
+        """
         return await self._run(self._take_op(count, timeout))
 
     async def peek(self, position: int = 0) -> T:
