@@ -8,7 +8,7 @@ first through plain ``redis.asyncio`` calls and then through
 the redset/raw ratio and the client's CPU time per operation, which other
 load on the machine disturbs less than throughput. The last column is the
 time redset's own code takes per call, measured against a stand-in client
-that answers at once. Run from the repository root:
+that replies at once. Run from the repository root:
 
     .venv/bin/python benchmarks/bench_async.py --operations 20000 --repeats 3
 """
@@ -99,7 +99,7 @@ async def _fill(client: redis.asyncio.Redis, count: int) -> None:
 
 
 class _ReplyingClient:
-    """A stand-in client that answers at once, to time redset's own code."""
+    """A stand-in client that replies at once, to time redset's own code."""
 
     async def execute_command(self, *args: object) -> object:
         if args[0] == "ZPOPMIN":
