@@ -485,6 +485,8 @@ async def test_constructor_rejects_bad_arguments(
         SortedSet(ar, "")
     with pytest.raises(InvalidTypeError):
         SortedSet(object(), key)
+    with pytest.raises(InvalidTypeError, match="pipeline"):
+        SortedSet(ar.pipeline(), key)
     with pytest.raises(InvalidValueError, match="update must be one of"):
         SortedSet(ar, key, update="sometimes")  # type: ignore[call-overload]  # invalid on purpose
 

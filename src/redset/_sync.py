@@ -22,7 +22,7 @@ def run(client: Any, operation: Operation[R]) -> R:
     with closing(operation):
         step = advance(operation)
         while not isinstance(step, Done):
-            step = advance(operation, *(_execute(client, step)))
+            step = advance(operation, *_execute(client, step))
         return step.value
 
 
