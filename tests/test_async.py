@@ -579,10 +579,12 @@ async def test_cancelled_pop_is_at_most_once(
     s = SortedSet(client, key)
     await s.add_scored([("first", 1), ("second", 2)])
     r.ping()
-    busy = asyncio.create_task(asyncio.to_thread(r.eval, BUSY_SCRIPT, 0, "300"))
-    await asyncio.sleep(0.05)
+    # Wide margins: the pop must be sent after the script starts and be
+    # cancelled before it ends, also on a loaded machine.
+    busy = asyncio.create_task(asyncio.to_thread(r.eval, BUSY_SCRIPT, 0, "600"))
+    await asyncio.sleep(0.15)
     pop = asyncio.create_task(s.pop())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.15)
     await cancel(pop)
     await busy
 
