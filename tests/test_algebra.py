@@ -6,7 +6,7 @@ import itertools
 import json
 import operator
 import time
-from collections.abc import MutableSet
+from collections.abc import Callable, MutableSet
 from typing import Any
 
 import pytest
@@ -31,15 +31,65 @@ from redset import (
 
 # Few distinct members, so generated sets overlap often; scores repeat so
 # that ties in byte order are exercised too.
-MEMBERS = st.sets(st.sampled_from("abcdefghij"), max_size=8)
 SCORED = st.dictionaries(
     st.sampled_from("abcdefghij"), st.sampled_from([0.0, 1.0, 2.5, -3.0]), max_size=8
 )
+# How the second set relates to the first, so that identical, disjoint and
+# nested sets come up in every run, not only by chance.
+RELATIONS = st.sampled_from(["independent", "identical", "disjoint", "subset"])
+AGGREGATES = st.sampled_from(["min", "max", "sum"])
 ALGEBRA_SETTINGS = settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+AGGREGATE_FUNCTIONS: dict[str, Callable[[float, float], float]] = {
+    "min": min,
+    "max": max,
+    "sum": lambda left, right: left + right,
+}
+
+
+def relate(
+    first: dict[str, float], second: dict[str, float], relation: str
+) -> dict[str, float]:
+    """Return ``second`` changed so that its members relate to ``first``'s."""
+    if relation == "identical":
+        return {member: second.get(member, 1.0) for member in first}
+    if relation == "disjoint":
+        return {m: score for m, score in second.items() if m not in first}
+    if relation == "subset":
+        return {m: score for m, score in second.items() if m in first}
+    return second
+
+
+def expected_pairs(
+    combination: str,
+    first: dict[str, float],
+    second: dict[str, float],
+    aggregate: str = "min",
+) -> list[tuple[str, float]]:
+    """Compute a combination with Python's set and dict, in Redis's order."""
+    combine = AGGREGATE_FUNCTIONS[aggregate]
+    x, y = set(first), set(second)
+    scores: dict[str, float] = {}
+    if combination == "union":
+        for member in x | y:
+            if member in x and member in y:
+                scores[member] = combine(first[member], second[member])
+            else:
+                scores[member] = first.get(member, second.get(member, 0.0))
+    elif combination == "inter":
+        scores = {m: combine(first[m], second[m]) for m in x & y}
+    elif combination == "diff":
+        scores = {m: first[m] for m in x - y}
+    else:
+        scores = {m: first[m] for m in x - y} | {m: second[m] for m in y - x}
+    return sorted(scores.items(), key=lambda pair: (pair[1], pair[0].encode()))
+
+
+def members_of(pairs: list[tuple[str, float]]) -> list[str]:
+    return [member for member, _ in pairs]
 
 
 def make_pair(
@@ -54,11 +104,6 @@ def make_pair(
 
 def temporary_keys(r: redis.Redis, key: str) -> list[bytes]:
     return list(r.scan_iter(match=f"*{key}*tmp:*"))
-
-
-def in_score_order(result: list[str], scores: dict[str, float]) -> bool:
-    order = [(scores[m], m.encode()) for m in result]
-    return order == sorted(order)
 
 
 # -- the MutableSet protocol ----------------------------------------------------
@@ -131,37 +176,56 @@ def test_scheduled_pop_sees_only_due_items(r: redis.Redis, key: str) -> None:
 
 
 @ALGEBRA_SETTINGS
-@given(first=SCORED, second=SCORED)
+@given(first=SCORED, second=SCORED, relation=RELATIONS, aggregate=AGGREGATES)
 def test_read_operations_match_python(
-    r: redis.Redis, key: str, first: dict[str, float], second: dict[str, float]
+    r: redis.Redis,
+    key: str,
+    first: dict[str, float],
+    second: dict[str, float],
+    relation: str,
+    aggregate: Any,
 ) -> None:
+    second = relate(first, second, relation)
     a, b = make_pair(r, key, first, second)
-    x, y = set(first), set(second)
-    scores = {**second, **first}
-    for other in (b, sorted(y)):
-        assert set(a.union(other)) == x | y
-        assert set(a.intersection(other)) == x & y
-        assert set(a.difference(other)) == x - y
-        assert set(a.symmetric_difference(other)) == x ^ y
-        assert set(a | other) == x | y
-        assert set(a & other) == x & y
-        assert set(a - other) == x - y
-        assert set(a ^ other) == x ^ y
-    assert in_score_order(a.difference(b), first)
-    assert in_score_order(a.intersection(sorted(y)), first)
-    union = a.union(b)
-    assert len(union) == len(x | y)
-    min_scores = {m: min(first.get(m, 1e9), second.get(m, 1e9)) for m in x | y}
-    assert in_score_order(union, min_scores)
-    assert scores.keys() >= set(union)
+
+    assert a.union(b, aggregate=aggregate) == members_of(
+        expected_pairs("union", first, second, aggregate)
+    )
+    assert a.intersection(b, aggregate=aggregate) == members_of(
+        expected_pairs("inter", first, second, aggregate)
+    )
+    assert a.difference(b) == members_of(expected_pairs("diff", first, second))
+    assert a.symmetric_difference(b) == members_of(expected_pairs("xor", first, second))
+    assert a | b == members_of(expected_pairs("union", first, second))
+    assert a & b == members_of(expected_pairs("inter", first, second))
+    assert a - b == members_of(expected_pairs("diff", first, second))
+    assert a ^ b == members_of(expected_pairs("xor", first, second))
+
+    # Plain items score 0 in a union without a scorer, and the intersection
+    # keeps the set's own scores.
+    plain = sorted(second)
+    unscored = dict.fromkeys(second, 0.0)
+    assert a.union(plain, aggregate=aggregate) == members_of(
+        expected_pairs("union", first, unscored, aggregate)
+    )
+    own_scores = {m: first[m] for m in set(first) & set(second)}
+    assert a.intersection(plain) == members_of(expected_pairs("diff", own_scores, {}))
+    assert a - plain == members_of(expected_pairs("diff", first, second))
+    assert a ^ plain == members_of(expected_pairs("xor", first, unscored))
+    assert set(b) == set(second)
     assert temporary_keys(r, key) == []
 
 
 @ALGEBRA_SETTINGS
-@given(first=SCORED, second=SCORED)
+@given(first=SCORED, second=SCORED, relation=RELATIONS)
 def test_comparisons_match_python(
-    r: redis.Redis, key: str, first: dict[str, float], second: dict[str, float]
+    r: redis.Redis,
+    key: str,
+    first: dict[str, float],
+    second: dict[str, float],
+    relation: str,
 ) -> None:
+    second = relate(first, second, relation)
     a, b = make_pair(r, key, first, second)
     x, y = set(first), set(second)
     for other in (b, y):
@@ -170,12 +234,16 @@ def test_comparisons_match_python(
         assert (a >= other) == (x >= y)
         assert (a > other) == (x > y)
         assert (a == other) == (x == y)
+        assert (a != other) == (x != y)
         assert a.issubset(other) == x.issubset(y)
         assert a.issuperset(other) == x.issuperset(y)
         assert a.isdisjoint(other) == x.isdisjoint(y)
     assert a.issubset(sorted(y)) == x.issubset(y)
+    assert a.issuperset(iter(sorted(y))) == x.issuperset(y)
     assert a.isdisjoint(iter(sorted(y))) == x.isdisjoint(y)
-    assert (a == a) is True
+    assert (y <= a) == (y <= x)
+    assert (sorted(y) - a) == sorted(y - x)
+    assert a == a
     assert a <= a
     assert not a < a
     assert temporary_keys(r, key) == []
@@ -185,35 +253,71 @@ def test_comparisons_match_python(
 @given(
     first=SCORED,
     second=SCORED,
+    relation=RELATIONS,
+    aggregate=AGGREGATES,
     operation=st.sampled_from(["|=", "&=", "-=", "^="]),
-    plain=st.booleans(),
 )
 def test_in_place_operations_match_python(
     r: redis.Redis,
     key: str,
     first: dict[str, float],
     second: dict[str, float],
+    relation: str,
+    aggregate: Any,
     operation: str,
-    plain: bool,
 ) -> None:
+    second = relate(first, second, relation)
     a, b = make_pair(r, key, first, second)
-    x, y = set(first), set(second)
-    other: Any = sorted(y) if plain else b
     if operation == "|=":
-        a |= other
+        a.union_update(b, aggregate=aggregate)
+        expected = expected_pairs("union", first, second, aggregate)
+    elif operation == "&=":
+        a.intersection_update(b, aggregate=aggregate)
+        expected = expected_pairs("inter", first, second, aggregate)
+    elif operation == "-=":
+        a -= b
+        expected = expected_pairs("diff", first, second)
+    else:
+        a ^= b
+        expected = expected_pairs("xor", first, second)
+    assert list(a.items()) == expected
+    assert list(b.items()) == expected_pairs("union", second, {})
+    assert temporary_keys(r, key) == []
+
+
+@ALGEBRA_SETTINGS
+@given(
+    first=SCORED,
+    second=SCORED,
+    relation=RELATIONS,
+    operation=st.sampled_from(["|=", "&=", "-=", "^="]),
+)
+def test_in_place_with_plain_items_match_python(
+    r: redis.Redis,
+    key: str,
+    first: dict[str, float],
+    second: dict[str, float],
+    relation: str,
+    operation: str,
+) -> None:
+    second = relate(first, second, relation)
+    a, _ = make_pair(r, key, first, {})
+    x, y = set(first), set(second)
+    plain = sorted(second)
+    if operation == "|=":
+        a |= plain
         x |= y
     elif operation == "&=":
-        a &= other
+        a &= plain
         x &= y
     elif operation == "-=":
-        a -= other
+        a -= plain
         x -= y
     else:
-        a ^= other
+        a ^= plain
         x ^= y
     assert set(a) == x
     assert len(a) == len(x)
-    assert set(b) == y
     assert temporary_keys(r, key) == []
 
 
@@ -412,6 +516,17 @@ def test_cluster_keys_in_other_slots_are_rejected(redis_url: str, key: str) -> N
         assert a.union(tagged) == []
     finally:
         client.close()
+
+
+def test_other_key_of_wrong_type_is_named(r: redis.Redis, key: str) -> None:
+    r.set(f"{key}:b", "not a sorted set")
+    a = SortedSet(r, f"{key}:a")
+    a.add("x")
+    with pytest.raises(WrongTypeError) as caught:
+        a.union(SortedSet(r, f"{key}:b"))
+    assert caught.value.key == f"{key}:b"
+    assert caught.value.redis_type == "string"
+    assert temporary_keys(r, key) == []
 
 
 def test_failed_operation_leaves_no_temporary_key(r: redis.Redis, key: str) -> None:

@@ -23,9 +23,9 @@ from redis.crc import key_slot
 from . import _keys
 from ._core import SetCore
 from ._protocol import Command, Operation, eval_script, load_script
-from ._replies import as_pairs
+from ._replies import as_pairs, as_text
 from ._typing import T
-from .errors import IncompatibleSetsError, InvalidValueError
+from .errors import IncompatibleSetsError, InvalidValueError, WrongTypeError
 
 __all__ = ["Aggregate", "SetAlgebra"]
 
@@ -180,7 +180,17 @@ class SetAlgebra(SetCore[T]):
         target = self.name if mode == "store" else temporary[0]
         keys = [self.name, other_key, target, temporary[1], temporary[2]]
         arguments = [combination, aggregate_argument, mode, literal, *members]
-        return (yield from eval_script(_COMBINE, keys, arguments))
+        try:
+            return (yield from eval_script(_COMBINE, keys, arguments))
+        except Exception as error:
+            if literal or "WRONGTYPE" not in str(error):
+                raise
+            # The caller's wrapper checks only this set's own keys, so name
+            # the other set when it is the key of another type.
+            redis_type = as_text((yield Command(("TYPE", other_key))))
+            if redis_type not in ("zset", "none"):
+                raise WrongTypeError(other_key, redis_type) from error
+            raise
 
     def _combined_op(
         self,
