@@ -6,7 +6,7 @@ import itertools
 import json
 import operator
 import time
-from collections.abc import Callable, MutableSet
+from collections.abc import Callable, Iterator, MutableSet
 from typing import Any
 
 import pytest
@@ -14,8 +14,10 @@ import redis
 import redis.asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis.cluster import RedisCluster
 
 import redset.asyncio
+from conftest import BINARIES
 from redset import (
     BytesCodec,
     EmptyError,
@@ -28,6 +30,7 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
+from servers import RedisServer, free_port
 
 # Few distinct members, so generated sets overlap often; scores repeat so
 # that ties in byte order are exercised too.
@@ -470,25 +473,60 @@ def test_clients_of_other_databases_are_rejected(
         other_client.close()
 
 
-class ClusterStyleClient(redis.Redis):
-    """A single-server client that carries a nodes manager, as cluster clients do.
+@pytest.fixture(scope="module")
+def cluster_url() -> Iterator[str]:
+    """The URL of a one-node Redis Cluster that owns all 16384 slots.
 
-    It makes the slot check run; the check raises before any command is sent.
+    One node is enough to make the client route by slot and the server
+    reject keys of different slots in one command.
     """
+    if not BINARIES:
+        pytest.skip("no redis-server binary to start a cluster node with")
+    # A cluster node also listens on its port + 10000, so it needs a port
+    # of at most 55535.
+    port = free_port()
+    while port > 55535:
+        port = free_port()
+    server = RedisServer(
+        BINARIES[-1].path,
+        port=port,
+        extra_args=("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"),
+    )
+    with server:
+        control = server.client()
+        control.cluster("ADDSLOTS", *range(16384))
+        deadline = time.monotonic() + 10
+        while control.cluster("INFO").get("cluster_state") != "ok":
+            if time.monotonic() > deadline:
+                pytest.fail("the one-node cluster did not reach cluster_state:ok")
+            time.sleep(0.05)
+        control.close()
+        yield server.url
 
-    nodes_manager = object()
 
-
-def test_cluster_keys_in_other_slots_are_rejected(redis_url: str, key: str) -> None:
-    client = ClusterStyleClient.from_url(redis_url)
+def test_cluster_combines_tagged_sets(cluster_url: str, key: str) -> None:
+    client = RedisCluster.from_url(cluster_url)
     try:
-        a = SortedSet(client, f"{key}:a")
-        b = SortedSet(client, f"{key}:b")
+        a = SortedSet(client, f"pending{{{key}}}")
+        b = SortedSet(client, f"done{{{key}}}")
+        a.add_scored([("x", 1.0), ("y", 2.0)])
+        b.add_scored([("y", 0.5)])
+        assert a | b == ["y", "x"]
+        assert a - ["x"] == ["y"]
+        assert a >= b
+        a -= b
+        assert list(a.items()) == [("x", 1.0)]
+        # The tag of "pending{...}" is the key itself, so prefix it to get
+        # another slot.
+        untagged = SortedSet(client, f"other:{key}")
+        untagged.add("k")
+        assert untagged | ["m"] == ["k", "m"]
         with pytest.raises(IncompatibleSetsError, match="slots"):
-            a.union(b)
-        tagged = SortedSet(client, f"{{{key}:a}}:other")
-        assert a.union(tagged) == []
+            untagged.union(a)
+        assert list(client.scan_iter(match=f"*{key}*tmp:*")) == []
     finally:
+        for name in (f"pending{{{key}}}", f"done{{{key}}}", f"other:{key}"):
+            client.delete(name)
         client.close()
 
 
