@@ -1,11 +1,12 @@
 """Set algebra between two sets, run on the Redis server.
 
-Union, intersection, difference and symmetric difference run in one Lua
-script (``scripts/combine.lua``) over ZUNIONSTORE, ZINTERSTORE and
-ZDIFFSTORE, so each is atomic and no member travels to the client unless the
-result is read. A plain Python iterable on the other side is encoded once,
-loaded into a temporary key in the set's own cluster slot and deleted by the
-same script.
+Reading a union, intersection or difference of two redset sets is one
+ZUNION, ZINTER or ZDIFF. Every in-place form, every count and every
+operation with plain items runs one Lua script (``scripts/combine.lua``)
+over ZUNIONSTORE, ZINTERSTORE and ZDIFFSTORE. Each operation is therefore
+atomic, and no member travels to the client unless the result is read. A
+plain Python iterable on the other side is encoded once, loaded into a
+temporary key in the set's own cluster slot and deleted by the same script.
 
 Results that are read come back as a ``list`` of members in score order.
 Members may be unhashable (a dict under a JSON codec), so they cannot form a
@@ -40,6 +41,9 @@ DEFAULT_AGGREGATE: Aggregate = "min"
 BATCH_SIZE = 1000
 
 _COMBINE = load_script("combine")
+
+# The Redis 6.2 commands that return a combination of two sets directly.
+_READ_COMMANDS = {"union": "ZUNION", "inter": "ZINTER", "diff": "ZDIFF"}
 
 # The connection settings that decide which server and database a client
 # talks to.
@@ -95,6 +99,10 @@ def _same_codec(codec: object, other: object) -> bool:
     if type(codec) is not type(other):
         return False
     return bool(codec == other) or repr(codec) == repr(other)
+
+
+def _single_command(command: Command) -> Operation[Any]:
+    return (yield command)
 
 
 class SetAlgebra(SetCore[T]):
@@ -167,12 +175,44 @@ class SetAlgebra(SetCore[T]):
         aggregate: object,
         mode: Literal["read", "store", "count"],
     ) -> Operation[Any]:
-        """Run the combine script with ``other`` as a set or as plain items."""
+        """Combine with ``other``, a redset set or plain items, on the server.
+
+        Reading the union, intersection or difference of two sets is one
+        ZUNION, ZINTER or ZDIFF. Everything else runs the combine script,
+        which needs temporary keys.
+        """
         aggregate_argument = _check_aggregate(aggregate)
+        if isinstance(other, SetAlgebra):
+            self._check_partner(other)
+        if isinstance(other, SetAlgebra) and mode == "read" and combination != "xor":
+            command: list[Any] = [_READ_COMMANDS[combination], 2, self.name, other.name]
+            if combination != "diff":
+                command += ["AGGREGATE", aggregate_argument]
+            request = _single_command(Command((*command, "WITHSCORES")))
+        else:
+            request = self._combine_script(combination, other, aggregate_argument, mode)
+        try:
+            return (yield from request)
+        except Exception as error:
+            if not isinstance(other, SetAlgebra) or "WRONGTYPE" not in str(error):
+                raise
+            # The caller's wrapper checks only this set's own keys, so name
+            # the other set when it is the key of another type.
+            redis_type = as_text((yield Command(("TYPE", other.name))))
+            if redis_type not in ("zset", "none"):
+                raise WrongTypeError(other.name, redis_type) from error
+            raise
+
+    def _combine_script(
+        self,
+        combination: Combination,
+        other: SetAlgebra[T] | Iterable[T],
+        aggregate_argument: str,
+        mode: Literal["read", "store", "count"],
+    ) -> Operation[Any]:
         temporary = self._temporary_keys(4)
         members: list[Any] = []
         if isinstance(other, SetAlgebra):
-            self._check_partner(other)
             other_key, literal = other.name, ""
         else:
             other_key = temporary[3]
@@ -180,17 +220,7 @@ class SetAlgebra(SetCore[T]):
         target = self.name if mode == "store" else temporary[0]
         keys = [self.name, other_key, target, temporary[1], temporary[2]]
         arguments = [combination, aggregate_argument, mode, literal, *members]
-        try:
-            return (yield from eval_script(_COMBINE, keys, arguments))
-        except Exception as error:
-            if literal or "WRONGTYPE" not in str(error):
-                raise
-            # The caller's wrapper checks only this set's own keys, so name
-            # the other set when it is the key of another type.
-            redis_type = as_text((yield Command(("TYPE", other_key))))
-            if redis_type not in ("zset", "none"):
-                raise WrongTypeError(other_key, redis_type) from error
-            raise
+        return (yield from eval_script(_COMBINE, keys, arguments))
 
     def _combined_op(
         self,

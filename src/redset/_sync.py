@@ -227,9 +227,9 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         ``other`` is a redset set or any iterable of items. A member in both
         gets the ``aggregate`` of its two scores: ``"min"`` (the default, so
         the earlier time or higher priority wins), ``"max"`` or ``"sum"``.
-        Plain items are scored as ``update()`` would score them. One Lua
-        script around ZUNIONSTORE, O(N + M) on the server; the result is read
-        in one reply.
+        Plain items are scored as ``update()`` would score them. One ZUNION
+        WITHSCORES with a redset set, O(N + M) on the server. Plain items go
+        to a temporary key and through ZUNIONSTORE in one Lua script.
 
         Raises:
             IncompatibleSetsError: the sets have different codecs, clients of
@@ -243,15 +243,17 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         """Return the members in both sets, in score order.
 
         With a redset set, scores combine by ``aggregate`` as in ``union``;
-        with plain items, members keep this set's scores. ZINTERSTORE in a
-        Lua script. Raises IncompatibleSetsError as ``union`` does.
+        with plain items, members keep this set's scores. One ZINTER, or
+        ZINTERSTORE in a Lua script for plain items. Raises
+        IncompatibleSetsError as ``union`` does.
         """
         return self._run(self._combined_op("inter", other, aggregate))
 
     def difference(self, other: Iterable[T]) -> list[T]:
-        """Return the members not in ``other``, in score order, with their scores.
+        """Return the members not in ``other``, in score order.
 
-        ZDIFFSTORE in a Lua script. Raises IncompatibleSetsError as ``union``
+        Members keep their own scores. One ZDIFF, or ZDIFFSTORE in a Lua
+        script for plain items. Raises IncompatibleSetsError as ``union``
         does.
         """
         return self._run(self._combined_op("diff", other))
@@ -436,7 +438,7 @@ class ScheduledSet(SortedSet[T]):
     """A set of items that each become available at a time: their score.
 
     ``pop``, ``take``, ``peek``, ``peek_score`` and ``available`` see only
-    items whose due time (a Unix timestamp) has come; ``len``, ``in``,
+    items whose due time (a Unix timestamp) has come. ``len``, ``in``,
     iteration, comparisons and set algebra see every item, due or not.
     "Now" is the Redis server's clock, read inside the Lua script that
     checks and removes due items, so clients with skewed clocks agree; pass
