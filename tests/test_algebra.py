@@ -400,6 +400,17 @@ def test_scheduled_union_with_items_uses_server_time(r: redis.Redis, key: str) -
     assert s.union(["x"])[-1] == "far"
 
 
+def test_plain_items_added_by_xor_get_default_scores(r: redis.Redis, key: str) -> None:
+    clock_time = 1_000_000.0
+    s = TimeSortedSet(r, key, clock=lambda: clock_time)
+    s.add("old")
+    s ^= ["old", "new"]
+    score = s.score("new")
+    assert score is not None
+    assert score >= clock_time
+    assert "old" not in s
+
+
 def test_unhashable_members_come_back_as_list(r: redis.Redis, key: str) -> None:
     a = SortedSet(r, f"{key}:a", serializer=json)
     b = SortedSet(r, f"{key}:b", serializer=json)

@@ -153,11 +153,12 @@ class SetAlgebra(SetCore[T]):
     ) -> tuple[str, list[Any]]:
         """Encode plain items for the script: its ARGV[4] and the pairs after it.
 
-        In a union the items are scored as ``update()`` scores them, and the
-        aggregate then combines those scores with the set's own. Other
-        combinations ignore the items' scores, so they all score 0.
+        A union or symmetric difference may put the items into the set, so
+        they are scored as ``update()`` scores them: by the scorer, the
+        clock, or the server's time for a ScheduledSet. An intersection or
+        difference ignores the items' scores, so they all score 0.
         """
-        if combination == "union":
+        if combination in ("union", "xor"):
             pairs, relative = self._default_scores(items)
         else:
             pairs, relative = [(self._encode(item), 0.0) for item in items], False

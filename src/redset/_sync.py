@@ -261,8 +261,9 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def symmetric_difference(self, other: Iterable[T]) -> list[T]:
         """Return the members in exactly one of the sets, in score order.
 
-        Each member keeps the score it has on its own side; plain items are
-        scored as 0. Two ZDIFFSTOREs and a ZUNIONSTORE in one Lua script.
+        Each member keeps the score it has on its own side, and plain items
+        are scored as ``update()`` would score them. Two ZDIFFSTOREs and a
+        ZUNIONSTORE in one Lua script.
         """
         return self._run(self._combined_op("xor", other))
 
