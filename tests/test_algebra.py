@@ -21,6 +21,7 @@ from conftest import BINARIES
 from redset import (
     BytesCodec,
     EmptyError,
+    EncodeError,
     IncompatibleSetsError,
     InvalidValueError,
     MemberNotFoundError,
@@ -459,6 +460,14 @@ def test_different_codecs_are_rejected(r: redis.Redis, key: str) -> None:
     assert caught.value.other_key == f"{key}:b"
     with pytest.raises(IncompatibleSetsError):
         text == raw  # noqa: B015  # the comparison itself must raise
+
+
+def test_unencodable_item_raises_in_comparison(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("a")
+    with pytest.raises(EncodeError):
+        s == {"a", 1}  # noqa: B015  # the comparison itself must raise
+    assert temporary_keys(r, key) == []
 
 
 def test_equal_codecs_are_accepted(r: redis.Redis, key: str) -> None:

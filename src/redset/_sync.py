@@ -328,6 +328,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     # The operators return lists where AbstractSet's return sets, because
     # members may be unhashable, and they accept any iterable of T as
     # MutableSet's mixins do. Hence the override ignores below.
+    # NOTE: with a Python set on the left, as in {"a"} & s, type checkers
+    # infer set[T] from typeshed's set.__and__, but the result is a list.
 
     def __or__(self, other: Iterable[T]) -> list[T]:  # type: ignore[override]
         if not isinstance(other, Iterable):
@@ -414,6 +416,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         server, instead of returning False about bytes that mean different
         things.
         """
+        # NOTE: an item the codec cannot encode raises EncodeError here and in
+        # the other comparisons, where a Python set would count it as absent.
         if not isinstance(other, (Set, SetAlgebra)):
             return NotImplemented
         return self._run(self._equals_op(other))
