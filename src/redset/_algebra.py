@@ -24,7 +24,7 @@ from redis.crc import key_slot
 from . import _keys
 from ._core import SetCore
 from ._protocol import Command, Operation, eval_script, load_script
-from ._replies import as_pairs, as_text
+from ._replies import as_bytes, as_text
 from ._typing import T
 from .errors import IncompatibleSetsError, InvalidValueError, WrongTypeError
 
@@ -189,7 +189,7 @@ class SetAlgebra(SetCore[T]):
             command: list[Any] = [_READ_COMMANDS[combination], 2, self.name, other.name]
             if combination != "diff":
                 command += ["AGGREGATE", aggregate_argument]
-            request = _single_command(Command((*command, "WITHSCORES")))
+            request = _single_command(Command(tuple(command)))
         else:
             request = self._combine_script(combination, other, aggregate_argument, mode)
         try:
@@ -233,8 +233,10 @@ class SetAlgebra(SetCore[T]):
 
         Raises DecodeError when a member of the result does not decode.
         """
+        # Redis returns the members in score order without WITHSCORES, and
+        # leaving the scores out halves the reply the client has to parse.
         reply = yield from self._combine_op(combination, other, aggregate, "read")
-        return [self._decode(member) for member, _ in as_pairs(reply)]
+        return [self._decode(as_bytes(member)) for member in reply]
 
     def _store_op(
         self,

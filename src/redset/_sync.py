@@ -228,8 +228,9 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         gets the ``aggregate`` of its two scores: ``"min"`` (the default, so
         the earlier time or higher priority wins), ``"max"`` or ``"sum"``.
         Plain items are scored as ``update()`` would score them. One ZUNION
-        WITHSCORES with a redset set, O(N + M) on the server. Plain items go
-        to a temporary key and through ZUNIONSTORE in one Lua script.
+        with a redset set, O(N + M) on the server, and the whole result
+        arrives in one reply. Plain items go to a temporary key and through
+        ZUNIONSTORE in one Lua script.
 
         Raises:
             IncompatibleSetsError: the sets have different codecs, clients of

@@ -6,7 +6,7 @@
 -- ARGV[1]: "union", "inter", "diff" (KEYS[1] minus KEYS[2]) or "xor".
 -- ARGV[2]: "SUM", "MIN" or "MAX": how union and intersection combine the two
 --   scores of a member that is in both sets.
--- ARGV[3]: "read" returns the result as member, score, member, score, ...;
+-- ARGV[3]: "read" returns the members of the result in score order;
 --   "store" keeps it in KEYS[3] and returns {ZCARD before, ZCARD after};
 --   "count" returns {ZCARD KEYS[1], ZCARD KEYS[2], ZCARD of the result}.
 -- ARGV[4]: "" when KEYS[2] is a set. "absolute" or "relative" when ARGV[5...]
@@ -107,7 +107,7 @@ local function run()
     return size
   end
   if mode == 'read' then
-    return redis.call('ZRANGE', target, 0, -1, 'WITHSCORES')
+    return redis.call('ZRANGE', target, 0, -1)
   end
   cards[#cards + 1] = size
   return cards
