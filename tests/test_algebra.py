@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, MutableSet
 from typing import Any
 
+import pydantic
 import pytest
 import redis
 import redis.asyncio
@@ -24,7 +25,10 @@ from redset import (
     EncodeError,
     IncompatibleSetsError,
     InvalidValueError,
+    JsonCodec,
     MemberNotFoundError,
+    MsgpackCodec,
+    PydanticCodec,
     ScheduledSet,
     SortedSet,
     TextCodec,
@@ -447,6 +451,13 @@ def test_large_plain_operand(r: redis.Redis, key: str) -> None:
     assert temporary_keys(r, key) == []
 
 
+def make_model() -> type[pydantic.BaseModel]:
+    class Job(pydantic.BaseModel):
+        id: int
+
+    return Job
+
+
 # -- errors --------------------------------------------------------------------
 
 
@@ -475,6 +486,25 @@ def test_equal_codecs_are_accepted(r: redis.Redis, key: str) -> None:
     b = SortedSet(r, f"{key}:b", codec=TextCodec())
     b.add("x")
     assert a | b == ["x"]
+
+
+def test_codecs_of_same_named_models_are_rejected(r: redis.Redis, key: str) -> None:
+    first_model = make_model()
+    second_model = make_model()
+    a = SortedSet(r, f"{key}:a", codec=PydanticCodec(first_model))
+    b = SortedSet(r, f"{key}:b", codec=PydanticCodec(second_model))
+    same = SortedSet(r, f"{key}:c", codec=PydanticCodec(first_model))
+    assert repr(a.codec) == repr(b.codec)
+    with pytest.raises(IncompatibleSetsError):
+        a.union(b)
+    assert a | same == []
+
+
+def test_shipped_codecs_match_fresh_instances(r: redis.Redis, key: str) -> None:
+    for codec_type in (TextCodec, BytesCodec, JsonCodec, MsgpackCodec):
+        a = SortedSet(r, f"{key}:a", codec=codec_type())
+        b = SortedSet(r, f"{key}:b", codec=codec_type())
+        assert a | b == []
 
 
 def test_clients_of_other_databases_are_rejected(

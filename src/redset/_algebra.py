@@ -86,19 +86,28 @@ def _same_server(client: Any, other: Any) -> bool:
     return server is not None and server == _server_of(other)
 
 
-def _same_codec(codec: object, other: object) -> bool:
-    """Tell whether two codecs encode alike: same type, and equal or same repr.
+def _public_state(codec: object) -> dict[str, Any]:
+    state = getattr(codec, "__dict__", {})
+    return {name: value for name, value in state.items() if not name.startswith("_")}
 
-    Codecs shipped with redset compare by repr (``TextCodec()``,
-    ``SerializerCodec(<module 'json'>)``). A custom codec without ``__eq__``
-    or ``__repr__`` only matches itself, so share one codec object between
-    sets that are combined.
+
+def _same_codec(codec: object, other: object) -> bool:
+    """Tell whether two codecs encode alike.
+
+    They must be of the same type and either compare equal, or have the same
+    repr and equal public attributes. The attributes tell apart two pydantic
+    models or dataclasses that share a name (``PydanticCodec(M)``), whose
+    classes differ. A custom codec without ``__eq__`` or ``__repr__`` only
+    matches itself, so share one codec object between sets that are
+    combined.
     """
     if codec is other:
         return True
     if type(codec) is not type(other):
         return False
-    return bool(codec == other) or repr(codec) == repr(other)
+    if codec == other:
+        return True
+    return repr(codec) == repr(other) and _public_state(codec) == _public_state(other)
 
 
 def _single_command(command: Command) -> Operation[Any]:
