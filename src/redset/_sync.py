@@ -175,8 +175,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         """Return the score of ``item``, or None when it is not in the set."""
         return self._run(self._score_op(item))
 
-    # MutableSet.discard returns None; the bool is extra information that a
-    # caller expecting None ignores, so the override is safe.
+    # MutableSet.discard returns None. A caller that expects None ignores
+    # the bool, so the override is safe.
     def discard(self, item: T) -> bool:  # type: ignore[override]
         """Remove ``item`` if present; return True when it was removed."""
         return self._run(self._discard_op(item))
