@@ -5,6 +5,7 @@ into one. Sync classes are here; their asyncio twins are in
 :mod:`redset.asyncio`.
 """
 
+from ._algebra import Aggregate
 from ._core import Clock, Scorer, UpdatePolicy
 from ._sync import ScheduledSet, SortedSet, TimeSortedSet
 from .codecs import (
@@ -22,6 +23,7 @@ from .errors import (
     DecodeError,
     EmptyError,
     EncodeError,
+    IncompatibleSetsError,
     InvalidScoreError,
     InvalidTypeError,
     InvalidValueError,
@@ -34,6 +36,7 @@ from .errors import (
 __version__ = "1.0.0.dev0"
 
 __all__ = [
+    "Aggregate",
     "BytesCodec",
     "Clock",
     "Codec",
@@ -41,6 +44,7 @@ __all__ = [
     "DecodeError",
     "EmptyError",
     "EncodeError",
+    "IncompatibleSetsError",
     "InvalidScoreError",
     "InvalidTypeError",
     "InvalidValueError",

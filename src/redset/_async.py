@@ -3,7 +3,9 @@
 Each class has the same name, arguments, defaults and errors as its twin in
 ``redset``, and runs the same operations from ``_core``. Dunder methods that
 cannot be coroutines have named forms: ``await s.count()`` for ``len(s)``,
-``await s.contains(x)`` for ``x in s``; ``async for`` iterates.
+``await s.contains(x)`` for ``x in s``; ``async for`` iterates. Set algebra
+has named coroutines only (``await s.union(other)``, ``await s.issubset(x)``),
+because operators cannot be awaited.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from contextlib import closing
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from ._core import Cursor, SetCore, UpdatePolicy
+from ._algebra import DEFAULT_AGGREGATE, Aggregate, SetAlgebra
+from ._core import Cursor, UpdatePolicy
 from ._protocol import Done, Operation, Request, Sleep, advance
 from ._typing import T
 
@@ -45,7 +48,7 @@ async def _execute(client: Any, request: Request) -> tuple[Any, Exception | None
         return None, error
 
 
-class SortedSet(SetCore[T]):
+class SortedSet(SetAlgebra[T]):
     """Asyncio twin of :class:`redset.SortedSet`; see it for the semantics."""
 
     is_async = True
@@ -61,7 +64,7 @@ class SortedSet(SetCore[T]):
         return await self._run(self._add_item_op(item, score, update))
 
     async def update(
-        self, items: Iterable[T], *, update: UpdatePolicy | None = None
+        self, items: SortedSet[T] | Iterable[T], *, update: UpdatePolicy | None = None
     ) -> int:
         """Add many items scored by the scorer; return how many were new."""
         return await self._run(self._update_op(items, update))
@@ -142,6 +145,82 @@ class SortedSet(SetCore[T]):
                 yield pair
             if cursor is None:
                 return
+
+    # -- set algebra: see redset.SortedSet for scores, costs and errors -----
+
+    async def union(
+        self,
+        other: SortedSet[T] | Iterable[T],
+        *,
+        aggregate: Aggregate = DEFAULT_AGGREGATE,
+    ) -> list[T]:
+        """Return the members of either set, in score order."""
+        return await self._run(self._combined_op("union", other, aggregate))
+
+    async def intersection(
+        self,
+        other: SortedSet[T] | Iterable[T],
+        *,
+        aggregate: Aggregate = DEFAULT_AGGREGATE,
+    ) -> list[T]:
+        """Return the members in both sets, in score order."""
+        return await self._run(self._combined_op("inter", other, aggregate))
+
+    async def difference(self, other: SortedSet[T] | Iterable[T]) -> list[T]:
+        """Return the members not in ``other``, in score order."""
+        return await self._run(self._combined_op("diff", other))
+
+    async def symmetric_difference(self, other: SortedSet[T] | Iterable[T]) -> list[T]:
+        """Return the members in exactly one of the sets, in score order."""
+        return await self._run(self._combined_op("xor", other))
+
+    async def union_update(
+        self,
+        other: SortedSet[T] | Iterable[T],
+        *,
+        aggregate: Aggregate = DEFAULT_AGGREGATE,
+    ) -> None:
+        """Add the members of ``other`` in one atomic step."""
+        await self._run(self._store_op("union", other, aggregate))
+
+    async def intersection_update(
+        self,
+        other: SortedSet[T] | Iterable[T],
+        *,
+        aggregate: Aggregate = DEFAULT_AGGREGATE,
+    ) -> None:
+        """Keep only the members also in ``other``, in one atomic step."""
+        await self._run(self._store_op("inter", other, aggregate))
+
+    async def difference_update(self, other: SortedSet[T] | Iterable[T]) -> None:
+        """Remove the members of ``other`` in one atomic step."""
+        await self._run(self._difference_update_op(other))
+
+    async def symmetric_difference_update(
+        self, other: SortedSet[T] | Iterable[T]
+    ) -> None:
+        """Keep the members in exactly one of the sets, in one atomic step."""
+        await self._run(self._store_op("xor", other))
+
+    async def issubset(self, other: SortedSet[T] | Iterable[T]) -> bool:
+        """Tell whether every member is also in ``other``."""
+        return await self._run(self._issubset_op(other))
+
+    async def issuperset(self, other: SortedSet[T] | Iterable[T]) -> bool:
+        """Tell whether every member of ``other`` is in this set."""
+        return await self._run(self._issuperset_op(other))
+
+    async def isdisjoint(self, other: SortedSet[T] | Iterable[T]) -> bool:
+        """Tell whether no member is in both sets."""
+        return await self._run(self._isdisjoint_op(other))
+
+    async def equals(self, other: SortedSet[T] | Iterable[T]) -> bool:
+        """Tell whether both sets hold the same members, as sync ``==`` does."""
+        return await self._run(self._equals_op(other))
+
+    async def missing(self, items: Iterable[T]) -> list[T]:
+        """Return the items that are not members, as sync ``items - s`` does."""
+        return await self._run(self._missing_op(items))
 
 
 class TimeSortedSet(SortedSet[T]):

@@ -13,6 +13,7 @@ keeps working::
     ├── EncodeError             (ValueError)  the codec cannot encode a value
     ├── DecodeError             (ValueError)  a stored member does not decode
     ├── WrongTypeError          (TypeError)   the key holds another Redis type
+    ├── IncompatibleSetsError   (ValueError)  two sets cannot be combined
     └── UnsupportedServerError  (RuntimeError) the server is too old
 
 Errors about client input are raised before anything is written to Redis.
@@ -28,6 +29,7 @@ __all__ = [
     "DecodeError",
     "EmptyError",
     "EncodeError",
+    "IncompatibleSetsError",
     "InvalidScoreError",
     "InvalidTypeError",
     "InvalidValueError",
@@ -111,6 +113,19 @@ class WrongTypeError(RedsetError, TypeError):
         )
         self.key = key
         self.redis_type = redis_type
+
+
+class IncompatibleSetsError(RedsetError, ValueError):
+    """Two sets cannot be combined on the server with a correct result.
+
+    Their codecs differ, their clients reach different servers, or on Redis
+    Cluster their keys are in different slots.
+    """
+
+    def __init__(self, key: str, other_key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.other_key = other_key
 
 
 class UnsupportedServerError(RedsetError, RuntimeError):

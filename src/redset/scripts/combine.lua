@@ -1,0 +1,118 @@
+-- Combine two sorted sets on the server, then read, store or count the result.
+-- KEYS[1]: the set.
+-- KEYS[2]: the other set, or a temporary key that ARGV[5...] fill first.
+-- KEYS[3]: where the result goes: KEYS[1] to store in place, or a temporary key.
+-- KEYS[4], KEYS[5]: temporary keys for the symmetric difference.
+-- ARGV[1]: "union", "inter", "diff" (KEYS[1] minus KEYS[2]) or "xor".
+-- ARGV[2]: "SUM", "MIN" or "MAX": how union and intersection combine the two
+--   scores of a member that is in both sets.
+-- ARGV[3]: "read" returns the members of the result in score order;
+--   "store" keeps it in KEYS[3] and returns {ZCARD before, ZCARD after};
+--   "count" returns {ZCARD KEYS[1], ZCARD KEYS[2], ZCARD of the result}.
+-- ARGV[4]: "" when KEYS[2] is a set. "absolute" or "relative" when ARGV[5...]
+--   are score, member pairs to load into KEYS[2]; relative scores are seconds
+--   after the server clock's now. An intersection with loaded members keeps
+--   the scores of KEYS[1].
+-- Every temporary key is deleted before the script returns, also on error,
+-- because Redis does not roll back the writes of a failed script.
+local operation, aggregate, mode, literal = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local set, other, target = KEYS[1], KEYS[2], KEYS[3]
+
+local function cleanup()
+  local temporary = {KEYS[4], KEYS[5]}
+  if literal ~= '' then
+    temporary[#temporary + 1] = other
+  end
+  if mode ~= 'store' then
+    temporary[#temporary + 1] = target
+  end
+  redis.call('DEL', unpack(temporary))
+end
+
+local function load_members()
+  local now = 0
+  if literal == 'relative' then
+    local time = redis.call('TIME')
+    now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+  end
+  -- ZADD in slices, because unpack() of a long table overflows the Lua stack.
+  local args = {}
+  for i = 5, #ARGV, 2 do
+    if literal == 'relative' then
+      args[#args + 1] = now + tonumber(ARGV[i])
+    else
+      args[#args + 1] = ARGV[i]
+    end
+    args[#args + 1] = ARGV[i + 1]
+    if #args == 2000 or i + 2 > #ARGV then
+      local reply = redis.pcall('ZADD', other, unpack(args))
+      if type(reply) == 'table' and reply.err then
+        return reply
+      end
+      args = {}
+    end
+  end
+  return 0
+end
+
+local function combine()
+  if operation == 'union' then
+    return redis.pcall('ZUNIONSTORE', target, 2, set, other, 'AGGREGATE', aggregate)
+  end
+  if operation == 'inter' then
+    if literal ~= '' then
+      -- Loaded members score 0 and weigh 0, so the sum is the set's own score.
+      return redis.pcall(
+        'ZINTERSTORE', target, 2, set, other, 'WEIGHTS', 1, 0, 'AGGREGATE', 'SUM')
+    end
+    return redis.pcall('ZINTERSTORE', target, 2, set, other, 'AGGREGATE', aggregate)
+  end
+  if operation == 'diff' then
+    return redis.pcall('ZDIFFSTORE', target, 2, set, other)
+  end
+  -- The symmetric difference is (set - other) + (other - set). No member is
+  -- in both parts, so every score is the one it had on its own side.
+  local reply = redis.pcall('ZDIFFSTORE', KEYS[4], 2, set, other)
+  if type(reply) == 'table' and reply.err then
+    return reply
+  end
+  reply = redis.pcall('ZDIFFSTORE', KEYS[5], 2, other, set)
+  if type(reply) == 'table' and reply.err then
+    return reply
+  end
+  return redis.pcall('ZUNIONSTORE', target, 2, KEYS[4], KEYS[5])
+end
+
+local function run()
+  if literal ~= '' then
+    local loaded = load_members()
+    if type(loaded) == 'table' then
+      return loaded
+    end
+  end
+  local cards = {}
+  if mode == 'store' then
+    cards[1] = redis.pcall('ZCARD', target)
+  elseif mode == 'count' then
+    cards[1] = redis.pcall('ZCARD', set)
+    cards[2] = redis.pcall('ZCARD', other)
+  end
+  for _, card in ipairs(cards) do
+    if type(card) == 'table' then
+      return card
+    end
+  end
+  local size = combine()
+  if type(size) == 'table' then
+    return size
+  end
+  if mode == 'read' then
+    return redis.call('ZRANGE', target, 0, -1)
+  end
+  cards[#cards + 1] = size
+  return cards
+end
+
+local reply = run()
+cleanup()
+return reply
