@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 __all__ = ["RedisBinary", "RedisServer", "find_redis_binaries", "free_port"]
 
@@ -132,8 +134,12 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             try:
+                # Without retries: the server closing the connection is the
+                # expected reply, and redis-py would otherwise retry for seconds.
                 with redis.Redis(
-                    unix_socket_path=self.socket_path, socket_timeout=5
+                    unix_socket_path=self.socket_path,
+                    socket_timeout=5,
+                    retry=Retry(NoBackoff(), 0),
                 ) as control:
                     control.shutdown(nosave=True)
             except redis.RedisError:
