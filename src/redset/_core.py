@@ -454,6 +454,9 @@ class SetCore(Generic[T]):
         raise WrongTypeError(self._name, "value of another type")
 
     def _check_server(self) -> Operation[None]:
+        # NOTE: redis-py's and valkey's cluster clients send INFO to one node
+        # (their default node), so a cluster that mixes server versions is
+        # checked on that node only.
         try:
             info = yield Command(("INFO", "server"))
         except Exception as error:
