@@ -175,7 +175,10 @@ class _OldServer(socketserver.ThreadingTCPServer):
 @pytest.fixture
 def old_server() -> Iterator[_OldServer]:
     server = _OldServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval lets shutdown() return quickly.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield server
