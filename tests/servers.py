@@ -214,14 +214,8 @@ class LocalCluster:
 
     def __init__(self, binary: str, *, masters: int = 3) -> None:
         self.binary = binary
-        self.nodes = [
-            RedisServer(
-                binary,
-                port=free_cluster_port(),
-                extra_args=("--cluster-enabled", "yes", *CLUSTER_CONFIG_FILE),
-            )
-            for _ in range(masters)
-        ]
+        self.masters = masters
+        self.nodes: list[RedisServer] = []
 
     @property
     def startup_port(self) -> int:
@@ -239,13 +233,32 @@ class LocalCluster:
 
     def start(self, timeout: float = 30.0) -> LocalCluster:
         try:
-            for node in self.nodes:
-                node.start()
+            for _ in range(self.masters):
+                self.nodes.append(self._start_node())
             self._join(timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_node(self, attempts: int = 3) -> RedisServer:
+        # Another process can take a free port between the check and the
+        # server's bind, and the server then exits: try other ports.
+        last_error: RuntimeError | None = None
+        for _ in range(attempts):
+            node = RedisServer(
+                self.binary,
+                port=free_cluster_port(),
+                extra_args=("--cluster-enabled", "yes", *CLUSTER_CONFIG_FILE),
+            )
+            try:
+                return node.start()
+            except RuntimeError as error:
+                node.stop()
+                last_error = error
+        raise RuntimeError(
+            f"no cluster node started in {attempts} attempts"
+        ) from last_error
 
     def _join(self, timeout: float) -> None:
         controls = [_control_client(node.socket_path) for node in self.nodes]
