@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from redis.crc import key_slot
 
 from redset import InvalidValueError, SortedSet
-from redset._keys import auxiliary_key
+from redset._keys import _tag_for_slot, auxiliary_key
 
 # Names mix braces (tags, empty tags "{}", nested and unbalanced braces) with
 # ASCII, non-ASCII and astral characters. Lone surrogates are left out
@@ -18,9 +18,7 @@ _ANY_CHARACTER = st.characters(codec="utf-8")
 NAMES = st.lists(_BRACE_HEAVY | _ANY_CHARACTER, min_size=1, max_size=16).map("".join)
 SUFFIXES = st.sampled_from(["dead", "leases", "seen", "{x}", "a}b"])
 
-# The first auxiliary key of a name without a usable tag searches for a
-# slot tag, which can take a quarter of a second, so no deadline.
-RULE_SETTINGS = settings(max_examples=150, deadline=None)
+RULE_SETTINGS = settings(max_examples=200)
 
 
 def slot(name: str) -> int:
@@ -62,6 +60,15 @@ def test_main_key_is_plain_name(name: str) -> None:
 def test_common_names_stay_readable() -> None:
     assert auxiliary_key("jobs", "dead") == "{jobs}:dead"
     assert auxiliary_key("jobs{a}", "dead") == "{a}jobs{a}:dead"
+    assert auxiliary_key("a}b", "dead") == "{redset-slot-0111100001010110}a}b:dead"
+
+
+def test_slot_tags_reach_every_slot() -> None:
+    for slot_number in range(16384):
+        tag = _tag_for_slot(slot_number)
+        assert b"{" not in tag
+        assert b"}" not in tag
+        assert key_slot(tag) == slot_number
 
 
 def test_empty_name_has_no_auxiliary_key() -> None:
