@@ -20,9 +20,13 @@ from redset import EmptyError, ScheduledSet, SortedSet
 from redset._protocol import load_script
 from servers import LocalCluster, RedisServer, find_redis_binaries
 
-NEWEST_BINARY = max(
-    find_redis_binaries(), key=lambda b: tuple(map(int, b.version.split(".")))
-)
+BINARIES = find_redis_binaries()
+if not BINARIES:
+    pytest.skip(
+        "the fault tests start their own redis-server, and none was found",
+        allow_module_level=True,
+    )
+NEWEST_BINARY = BINARIES[-1]
 
 # appendfsync always: a write the server acknowledged is on disk before the
 # kill, so a restart shows exactly what was applied.
