@@ -1,4 +1,4 @@
--- Shared head of every lease script; redset prepends it to each one, after
+-- Shared head of every lease script. redset prepends it to each one, after
 -- clock_prelude.lua, which sets `now` from ARGV[1].
 -- KEYS[1]: the set (waiting members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
