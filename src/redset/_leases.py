@@ -214,10 +214,13 @@ class LeaseMixin(Generic[T]):
             )
             now = as_float(reply[0])
             deadline = as_float(reply[1])
-            leases = yield from self._decode_claimed_op(reply[4:], deadline)
+            claimed_from = 5 + int(reply[4])
+            self._log_max_attempts(reply[5:claimed_from])
+            claimed = reply[claimed_from:]
+            leases = yield from self._decode_claimed_op(claimed, deadline)
             if leases or give_up is None:
                 return leases
-            if len(reply) > 4:
+            if claimed:
                 # Every claimed member went to dead letters: claim again.
                 continue
             remaining = give_up - time.monotonic()
@@ -307,8 +310,23 @@ class LeaseMixin(Generic[T]):
                     "so release without a delay, or add the item with a new score"
                 )
             seconds = _delay_seconds(delay)
-        reply = yield from self._lease_script_op(RELEASE, member, token, seconds)
-        return bool(reply)
+        reply = int((yield from self._lease_script_op(RELEASE, member, token, seconds)))
+        if reply == 2:
+            self._log_max_attempts([member])
+        return reply > 0
+
+    def _log_max_attempts(self, members: Sequence[Any]) -> None:
+        # NOTE: other scripts also return expired leases to the set and may
+        # move items to dead letters there; only claim and release log it.
+        for member in members:
+            logger.warning(
+                "Moved member %r of %r to dead letters %r: delivered %s times "
+                "without an ack",
+                as_bytes(member)[:200],
+                self._name,
+                self._lease_keys[6],
+                self._max_attempts,
+            )
 
     def _extend_op(self, lease: Lease[T], seconds: object) -> Operation[bool]:
         member, token = self._lease_arguments(lease)

@@ -15,6 +15,9 @@ local waiting, leases, tokens, claimed_scores, attempts, readded, dead, dead_inf
 
 local max_attempts = tonumber(ARGV[2])
 
+-- Members this call moved to dead letters for using up their deliveries.
+local buried = {}
+
 local function zadd(key, flag, score, member)
   if flag == '' then
     return redis.call('ZADD', key, score, member)
@@ -64,6 +67,7 @@ local function end_lease(member, score)
   local count = tonumber(redis.call('HGET', attempts, member) or 0)
   if max_attempts and count >= max_attempts then
     bury(member, score, count, 'max_attempts')
+    buried[#buried + 1] = member
   else
     redis.call('ZADD', waiting, score, member)
   end
