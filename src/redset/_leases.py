@@ -3,8 +3,8 @@
 ``claim`` moves items from a set into its in-flight record with a deadline.
 The consumer then acks each item (done), releases it (put it back) or extends
 its lease. A lease whose deadline passes returns its item to the set the next
-time any lease-aware operation runs: every script here first moves expired
-leases back (see ``reclaim`` in ``scripts/lease_prelude.lua``), so no
+time a claim, add, pop, peek, count or discard runs: those scripts first move
+expired leases back (see ``reclaim`` in ``scripts/lease_prelude.lua``), so no
 background process is needed.
 
 Each lease carries a fencing token, unique per claim. Ack, release and extend
@@ -112,8 +112,8 @@ DEAD_LETTERS = load_lease_script("lease_dead_letters")
 class Lease(Generic[T]):
     """One claimed item and the fencing token that proves this claim.
 
-    ``deadline`` is the Unix time at which the lease ended when it was
-    claimed; ``extend`` moves the deadline on the server but not here.
+    ``deadline`` is the Unix time at which the lease ends, as the claim set
+    it. ``extend`` moves the deadline on the server but not here.
     ``attempts`` counts deliveries of the item since its last ack, this one
     included, so it is 1 on the first delivery.
     """
@@ -127,7 +127,7 @@ class Lease(Generic[T]):
 
 @dataclass(frozen=True)
 class DeadLetter(Generic[T]):
-    """A member moved out of the set for good, and why.
+    """A member moved from the set to its dead letters, and why.
 
     ``reason`` is ``"max_attempts"`` (delivered ``max_attempts`` times
     without an ack) or ``"undecodable"`` (the codec failed on it). ``item``
