@@ -73,6 +73,19 @@ def test_ack_many_counts_held_leases(r: redis.Redis, key: str) -> None:
     assert s.in_flight() == 0
 
 
+def test_large_batches_claim_and_ack(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    items = [f"item-{n:05d}" for n in range(2600)]
+    s.update(items)
+    leases = s.claim(2600, lease=30)
+    assert [lease.item for lease in leases] == items
+    assert len({lease.token for lease in leases}) == 2600
+    assert s.in_flight() == 2600
+    assert s.ack_many(leases) == 2600
+    assert s.in_flight() == 0
+    assert len(s) == 0
+
+
 def test_expired_lease_returns_item(r: redis.Redis, key: str) -> None:
     clock = FakeClock()
     s = TimeSortedSet(r, key, clock=clock)

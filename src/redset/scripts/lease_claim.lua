@@ -11,18 +11,25 @@ reclaim()
 local picked = next_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
 local deadline = exact(now + tonumber(ARGV[5]))
 local claimed = {}
+local members, lease_pairs, token_pairs, score_pairs = {}, {}, {}, {}
 for i = 1, #picked, 2 do
   local member, score = picked[i], picked[i + 1]
   local token = ARGV[6] .. ':' .. ((i + 1) / 2)
-  redis.call('ZREM', waiting, member)
-  redis.call('ZADD', leases, deadline, member)
-  redis.call('HSET', tokens, member, token)
-  redis.call('HSET', claimed_scores, member, score)
-  local count = redis.call('HINCRBY', attempts, member, 1)
+  members[#members + 1] = member
+  lease_pairs[#lease_pairs + 1] = deadline
+  lease_pairs[#lease_pairs + 1] = member
+  token_pairs[#token_pairs + 1] = member
+  token_pairs[#token_pairs + 1] = token
+  score_pairs[#score_pairs + 1] = member
+  score_pairs[#score_pairs + 1] = score
   claimed[#claimed + 1] = member
   claimed[#claimed + 1] = token
-  claimed[#claimed + 1] = count
+  claimed[#claimed + 1] = redis.call('HINCRBY', attempts, member, 1)
 end
+call_sliced('ZREM', waiting, members)
+call_sliced('ZADD', leases, lease_pairs)
+call_sliced('HSET', tokens, token_pairs)
+call_sliced('HSET', claimed_scores, score_pairs)
 
 local reply = {exact(now), deadline, false, false, #buried}
 if #claimed == 0 then

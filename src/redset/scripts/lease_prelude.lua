@@ -18,6 +18,14 @@ local max_attempts = tonumber(ARGV[2])
 -- Members this call moved to dead letters for using up their deliveries.
 local buried = {}
 
+-- Run COMMAND KEY with ARGS in slices of 1000, because unpack() of a long
+-- table overflows the Lua stack. The width is even, so pairs stay whole.
+local function call_sliced(command, key, args)
+  for first = 1, #args, 1000 do
+    redis.call(command, key, unpack(args, first, math.min(first + 999, #args)))
+  end
+end
+
 local function zadd(key, flag, score, member)
   if flag == '' then
     return redis.call('ZADD', key, score, member)
