@@ -68,6 +68,14 @@ class Model:
         record = self.leases.get(lease.item)
         return record is not None and record[0] == lease.token and record[1] > self.now
 
+    def ack(self, lease: Lease[str]) -> bool:
+        if not self.owns(lease):
+            return False
+        del self.leases[lease.item]
+        self.attempts.pop(lease.item, None)
+        self.apply_mark(lease.item)
+        return True
+
     def apply_mark(self, member: str) -> None:
         if member in self.marks:
             flag, score = self.marks.pop(member)
@@ -163,11 +171,7 @@ class LeaseMachine(RuleBasedStateMachine):
     def ack(self, data: st.DataObject) -> None:
         lease = self.pick_lease(data)
         self.model.reclaim()
-        expected = self.model.owns(lease)
-        if expected:
-            del self.model.leases[lease.item]
-            self.model.attempts.pop(lease.item, None)
-            self.model.apply_mark(lease.item)
+        expected = self.model.ack(lease)
         assert self.set.ack(lease) is expected
 
     @precondition(lambda self: self.handed_out)
@@ -175,13 +179,7 @@ class LeaseMachine(RuleBasedStateMachine):
     def ack_many(self, data: st.DataObject) -> None:
         chosen = data.draw(st.lists(st.sampled_from(self.handed_out), max_size=4))
         self.model.reclaim()
-        expected = 0
-        for lease in chosen:
-            if self.model.owns(lease):
-                del self.model.leases[lease.item]
-                self.model.attempts.pop(lease.item, None)
-                self.model.apply_mark(lease.item)
-                expected += 1
+        expected = sum(self.model.ack(lease) for lease in chosen)
         assert self.set.ack_many(chosen) == expected
 
     @precondition(lambda self: self.handed_out)
