@@ -7,7 +7,8 @@ into one. Sync classes are here; their asyncio twins are in
 
 from ._algebra import Aggregate
 from ._core import Clock, Scorer, UpdatePolicy
-from ._sync import ScheduledSet, SortedSet, TimeSortedSet
+from ._leases import DeadLetter, Lease
+from ._sync import ExpiringSet, ScheduledSet, SortedSet, TimeSortedSet
 from .codecs import (
     BytesCodec,
     Codec,
@@ -41,14 +42,17 @@ __all__ = [
     "Clock",
     "Codec",
     "DataclassCodec",
+    "DeadLetter",
     "DecodeError",
     "EmptyError",
     "EncodeError",
+    "ExpiringSet",
     "IncompatibleSetsError",
     "InvalidScoreError",
     "InvalidTypeError",
     "InvalidValueError",
     "JsonCodec",
+    "Lease",
     "MemberNotFoundError",
     "MsgpackCodec",
     "PydanticCodec",

@@ -14,9 +14,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Generic, Literal, overload
+from typing import Any, ClassVar, Literal, overload
 
-from . import _keys
+from ._leases import (
+    ADD,
+    COUNT,
+    DISCARD,
+    PEEK,
+    POLL_INTERVAL,
+    POP,
+    LeaseMixin,
+    check_max_attempts,
+    lease_keys,
+)
 from ._protocol import (
     Command,
     Operation,
@@ -64,11 +74,6 @@ MIN_SERVER_VERSION = (6, 2)
 # one huge reply.
 PAGE_SIZE = 1000
 
-# Maximum wait, in seconds, between two polls of a ScheduledSet for a due
-# item, so that an item another process adds with an earlier due time is
-# picked up within this delay.
-POLL_INTERVAL = 0.05
-
 # Maximum wait of one BZPOPMIN, in seconds. A longer wait repeats the
 # command, because redis-py 8.2 clients read every reply with a 5 s socket
 # timeout by default, and a read that times out closes the connection and
@@ -78,10 +83,10 @@ MAX_BLOCK_SECONDS = 1.0
 # Iteration cursor: the last (score, member) pair returned.
 Cursor = tuple[float, bytes]
 
-_POP_DUE = load_script("pop_due")
-_PEEK_DUE = load_script("peek_due")
-_COUNT_DUE = load_script("count_due")
-_ADD_DUE = load_script("add_due")
+# The Redis type each key of a set must hold, in ``lease_keys`` order.
+_KEY_TYPES = ("zset", "zset", "hash", "hash", "hash", "hash", "zset", "hash")
+_TYPE_NAMES = {"zset": "sorted set", "hash": "hash"}
+
 _PAGE = load_script("page")
 
 
@@ -217,7 +222,7 @@ def due_timestamp(at: datetime | float) -> float:
     return check_score(at, "at")
 
 
-class SetCore(Generic[T]):
+class SetCore(LeaseMixin[T]):
     """State and operations common to every set class, without any I/O."""
 
     # Each subclass documents its default; see the class docstrings.
@@ -240,6 +245,7 @@ class SetCore(Generic[T]):
         codec: Codec[T] | None = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None: ...
 
     @overload
@@ -253,6 +259,7 @@ class SetCore(Generic[T]):
         codec: None = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None: ...
 
     @overload
@@ -266,6 +273,7 @@ class SetCore(Generic[T]):
         codec: None = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None: ...
 
     def __init__(
@@ -278,6 +286,7 @@ class SetCore(Generic[T]):
         codec: Any = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None:
         self._check_client(client)
         if _client_decodes_responses(client):
@@ -311,7 +320,9 @@ class SetCore(Generic[T]):
             self.default_update if update is None else update
         )
         self._clock = clock
-        self._dead_key = _keys.auxiliary_key(name, "dead")
+        self._max_attempts = check_max_attempts(max_attempts)
+        self._lease_keys = lease_keys(name)
+        self._dead_key = self._lease_keys[6]
         self._server_checked = False
         self._last_time = -math.inf
         self._time_lock = threading.Lock()
@@ -330,7 +341,11 @@ class SetCore(Generic[T]):
 
     @property
     def dead_letter_key(self) -> str:
-        """The Redis key of the set's dead letters (members that no longer decode)."""
+        """The Redis key of the set's dead letters.
+
+        A sorted set of member -> score: members that no longer decode, and
+        items delivered ``max_attempts`` times without an ack.
+        """
         return self._dead_key
 
     def __repr__(self) -> str:
@@ -447,11 +462,15 @@ class SetCore(Generic[T]):
         except Exception as error:
             if not (is_error_reply(error) and error_has_code(error, "WRONGTYPE")):
                 raise
-        for key in (self._name, self._dead_key):
+        for key, expected in self._typed_keys():
             redis_type = as_text((yield Command(("TYPE", key))))
-            if redis_type not in ("zset", "none"):
-                raise WrongTypeError(key, redis_type)
+            if redis_type not in (expected, "none"):
+                raise WrongTypeError(key, redis_type, _TYPE_NAMES[expected])
         raise WrongTypeError(self._name, "value of another type")
+
+    def _typed_keys(self) -> list[tuple[str, str]]:
+        """Return each key of the set with the Redis type it must hold."""
+        return list(zip(self._lease_keys, _KEY_TYPES, strict=True))
 
     def _check_server(self) -> Operation[None]:
         # NOTE: redis-py's and valkey's cluster clients send INFO to one node
@@ -488,22 +507,18 @@ class SetCore(Generic[T]):
         """Add (member, score) pairs and return how many members are new.
 
         With ``relative``, each score is a delay in seconds from the server
-        clock's now, applied inside a Lua script.
+        clock's now. A Lua script does the add, so that an item that is in
+        flight under a lease is put back only when its lease ends.
         """
         flags = _UPDATE_FLAGS[
             self._check_update(self._update if update is None else update)
         ]
         if not pairs:
             return 0
-        if relative:
-            arguments: list[Any] = [flags[0] if flags else ""]
-            for member, delay in pairs:
-                arguments += [delay, member]
-            return int((yield from eval_script(_ADD_DUE, [self._name], arguments)))
-        command: list[Any] = ["ZADD", self._name, *flags]
+        arguments: list[Any] = [flags[0] if flags else "", "1" if relative else ""]
         for member, score in pairs:
-            command += [score, member]
-        return int((yield Command(tuple(command))))
+            arguments += [score, member]
+        return int((yield from self._lease_script_op(ADD, *arguments)))
 
     def _add_item_op(
         self, item: T, score: float | None, update: UpdatePolicy | None
@@ -586,69 +601,53 @@ class SetCore(Generic[T]):
     def _pop_raw_op(
         self, count: int, timeout: float | None
     ) -> Operation[list[tuple[bytes, float]]]:
-        """Pop up to ``count`` (member, score) pairs, waiting up to ``timeout``."""
-        if self.due_only:
-            return (yield from self._pop_due_op(count, timeout))
-        if timeout is None:
-            return as_pairs((yield Command(("ZPOPMIN", self._name, count))))
-        if count > 1:
-            pairs = as_pairs((yield Command(("ZPOPMIN", self._name, count))))
-            if pairs:
-                return pairs
-        # BZPOPMIN returns at once when a member is waiting, so a single item
-        # needs one round trip whether or not it has to wait.
-        deadline = time.monotonic() + timeout
-        while True:
-            wait = min(deadline - time.monotonic(), MAX_BLOCK_SECONDS)
-            reply = yield Command(
-                ("BZPOPMIN", self._name, blocking_timeout_argument(max(wait, 0.0)))
-            )
-            if reply:
-                break
-            if time.monotonic() >= deadline:
-                return []
-        pairs = [(as_bytes(reply[1]), as_float(reply[2]))]
-        if count > 1:
-            more = yield Command(("ZPOPMIN", self._name, count - 1))
-            pairs += as_pairs(more)
-        return pairs
+        """Pop up to ``count`` (member, score) pairs, waiting up to ``timeout``.
 
-    def _pop_due_op(
-        self, count: int, timeout: float | None
-    ) -> Operation[list[tuple[bytes, float]]]:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        Each poll is a Lua script that first returns expired leases to the
+        set. A ScheduledSet sleeps between polls; other sets wait in BZPOPMIN,
+        at most until the next lease expires.
+        """
+        give_up = None if timeout is None else time.monotonic() + timeout
+        due_flag = "1" if self.due_only else ""
         while True:
-            reply = yield from eval_script(
-                _POP_DUE, [self._name], [self._now_argument(), count]
-            )
-            now = as_float(reply[0])
-            next_due = None if reply[1] is None else as_float(reply[1])
-            pairs = as_pairs(reply[2:])
-            if pairs or deadline is None:
+            reply = yield from self._lease_script_op(POP, due_flag, count)
+            pairs = as_pairs(reply[3:])
+            if pairs or give_up is None:
                 return pairs
-            remaining = deadline - time.monotonic()
+            remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return []
-            wait = min(remaining, POLL_INTERVAL)
-            if next_due is not None:
-                # Wake up just after the next member becomes due.
-                wait = min(wait, max(next_due - now, 0.001))
-            yield Sleep(wait)
+            now = as_float(reply[0])
+            wait = remaining if not self.due_only else min(remaining, POLL_INTERVAL)
+            # Wake up just after the next item falls due or the next lease
+            # expires, whichever comes first.
+            for moment in (reply[1] if self.due_only else None, reply[2]):
+                if moment is not None and moment is not False:
+                    wait = min(wait, max(as_float(moment) - now, 0.001))
+            if self.due_only:
+                yield Sleep(wait)
+                continue
+            pairs = yield from self._blocking_pop_op(min(wait, MAX_BLOCK_SECONDS))
+            if pairs:
+                if count > 1:
+                    more = yield from self._lease_script_op(POP, "", count - 1)
+                    pairs += as_pairs(more[3:])
+                return pairs
+
+    def _blocking_pop_op(self, wait: float) -> Operation[list[tuple[bytes, float]]]:
+        reply = yield Command(("BZPOPMIN", self._name, blocking_timeout_argument(wait)))
+        if not reply:
+            return []
+        member = as_bytes(reply[1])
+        # NOTE: BZPOPMIN cannot run inside a script, so the delivery count of
+        # a member popped here is dropped by a second command. If the same
+        # member is added and claimed in between, its count restarts.
+        yield Command(("HDEL", self._lease_keys[4], member))
+        return [(member, as_float(reply[2]))]
 
     def _dead_letter_op(self, pairs: Sequence[tuple[bytes, float]]) -> Operation[None]:
         """Move popped members that do not decode to the dead-letter set."""
-        command: list[Any] = ["ZADD", self._dead_key]
-        for member, score in pairs:
-            command += [score, member]
-        yield Command(tuple(command))
-        for member, _ in pairs:
-            logger.warning(
-                "Moved member %r of %r to dead letters %r: it does not decode with %r",
-                member[:200],
-                self._name,
-                self._dead_key,
-                self._codec,
-            )
+        yield from self._bury_op([(member, score, "") for member, score in pairs])
 
     def _decode_popped_op(
         self, pairs: Sequence[tuple[bytes, float]]
@@ -694,28 +693,23 @@ class SetCore(Generic[T]):
 
     def _discard_op(self, item: T) -> Operation[bool]:
         member = self._encode(item)
-        return bool((yield Command(("ZREM", self._name, member))))
+        return bool((yield from self._lease_script_op(DISCARD, member)))
 
     def _remove_op(self, item: T) -> Operation[None]:
-        member = self._encode(item)
-        if not (yield Command(("ZREM", self._name, member))):
+        if not (yield from self._discard_op(item)):
             raise MemberNotFoundError(self._name, item)
 
     def _clear_op(self) -> Operation[None]:
-        yield Command(("DEL", self._name))
+        # Every key but the dead letters: leases held now end, so their acks
+        # return False.
+        yield Command(("DEL", *self._lease_keys[:6]))
 
     # -- reading ------------------------------------------------------------
 
     def _peek_pair_op(self, position: object) -> Operation[tuple[bytes, float] | None]:
         position = check_count(position, "position")
-        if self.due_only:
-            reply = yield from eval_script(
-                _PEEK_DUE, [self._name], [self._now_argument(), position]
-            )
-        else:
-            reply = yield Command(
-                ("ZRANGE", self._name, position, position, "WITHSCORES")
-            )
+        due_flag = "1" if self.due_only else ""
+        reply = yield from self._lease_script_op(PEEK, due_flag, position)
         pairs = as_pairs(reply)
         return pairs[0] if pairs else None
 
@@ -743,22 +737,22 @@ class SetCore(Generic[T]):
         return score is not None
 
     def _len_op(self) -> Operation[int]:
-        return int((yield Command(("ZCARD", self._name))))
+        return int((yield from self._lease_script_op(COUNT, "waiting")))
 
     def _available_op(self) -> Operation[int]:
-        reply = yield from eval_script(_COUNT_DUE, [self._name], [self._now_argument()])
-        return int(reply)
+        return int((yield from self._lease_script_op(COUNT, "due")))
 
     def _page_op(
-        self, cursor: Cursor | None
+        self, cursor: Cursor | None, *, start: float | str = "-inf"
     ) -> Operation[tuple[list[tuple[T, float]], Cursor | None]]:
         """Read the next page of (item, score) pairs in score order.
 
         The cursor is the last (score, member) returned, and the page is what
         follows it in Redis' order, found in one Lua script. Members popped
         from the front meanwhile therefore make iteration skip nothing.
+        ``start`` is the ZRANGE BYSCORE lower bound of the first page.
         """
-        arguments: list[Any] = [PAGE_SIZE]
+        arguments: list[Any] = [PAGE_SIZE, start]
         if cursor is not None:
             arguments += [cursor[0], cursor[1]]
         pairs = as_pairs((yield from eval_script(_PAGE, [self._name], arguments)))

@@ -31,6 +31,6 @@ BZPOPMIN is cancelled.
 Work that must not be lost should be claimed under a lease instead.
 """
 
-from ._async import ScheduledSet, SortedSet, TimeSortedSet
+from ._async import ExpiringSet, ScheduledSet, SortedSet, TimeSortedSet
 
-__all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet"]
+__all__ = ["ExpiringSet", "ScheduledSet", "SortedSet", "TimeSortedSet"]

@@ -1,15 +1,18 @@
 -- Read the page of members that follows a cursor, in the set's own order.
 -- KEYS[1]: the set.
 -- ARGV[1]: page size.
--- ARGV[2], ARGV[3]: the cursor's score and member, or absent for the first
+-- ARGV[2]: the lowest score of the first page, as a ZRANGE BYSCORE bound
+-- ("-inf", or "(1700000000.5" to leave out expired ExpiringSet members).
+-- ARGV[3], ARGV[4]: the cursor's score and member, or absent for the first
 -- page. The cursor is the last pair returned; it may have left the set since.
 -- Returns a flat {member, score, ...} list.
 local page_size = tonumber(ARGV[1])
-if ARGV[2] == nil then
-  return redis.call('ZRANGE', KEYS[1], 0, page_size - 1, 'WITHSCORES')
+if ARGV[3] == nil then
+  return redis.call('ZRANGE', KEYS[1], ARGV[2], '+inf', 'BYSCORE',
+                    'LIMIT', 0, page_size, 'WITHSCORES')
 end
 
-local score, member = ARGV[2], ARGV[3]
+local score, member = ARGV[3], ARGV[4]
 
 -- Byte order, as Redis orders members with equal scores. Lua's own string
 -- comparison follows the server's locale, so it cannot be used.
