@@ -6,7 +6,8 @@ into one. Sync classes are here; their asyncio twins are in
 """
 
 from ._core import Clock, Scorer, UpdatePolicy
-from ._sync import ScheduledSet, SortedSet, TimeSortedSet
+from ._leases import DeadLetter, Lease
+from ._sync import ExpiringSet, ScheduledSet, SortedSet, TimeSortedSet
 from .codecs import BytesCodec, Codec, Serializer, SerializerCodec, TextCodec
 from .errors import (
     DecodeError,
@@ -27,12 +28,15 @@ __all__ = [
     "BytesCodec",
     "Clock",
     "Codec",
+    "DeadLetter",
     "DecodeError",
     "EmptyError",
     "EncodeError",
+    "ExpiringSet",
     "InvalidScoreError",
     "InvalidTypeError",
     "InvalidValueError",
+    "Lease",
     "MemberNotFoundError",
     "RedsetError",
     "ScheduledSet",

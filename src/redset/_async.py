@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ._core import Cursor, SetCore, UpdatePolicy
+from ._expiring import ExpiringCore
+from ._leases import DeadLetter, Lease
 from ._protocol import Command, Operation, Sleep
 from ._typing import T
 
-__all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet", "run"]
+__all__ = ["ExpiringSet", "ScheduledSet", "SortedSet", "TimeSortedSet", "run"]
 
 R = TypeVar("R")
 
@@ -105,7 +108,7 @@ class SortedSet(SetCore[T]):
         await self._run(self._remove_op(item))
 
     async def clear(self) -> None:
-        """Remove every item. Dead letters stay."""
+        """Remove every item, waiting or in flight; dead letters stay."""
         await self._run(self._clear_op())
 
     async def count(self) -> int:
@@ -132,6 +135,65 @@ class SortedSet(SetCore[T]):
                 yield pair
             if cursor is None:
                 return
+
+    # -- leases ---------------------------------------------------------------
+
+    async def claim(
+        self, count: int = 1, *, lease: float, timeout: float | None = None
+    ) -> list[Lease[T]]:
+        """Hand out up to ``count`` items, each under a lease of ``lease`` seconds."""
+        return await self._run(self._claim_op(count, lease, timeout))
+
+    async def ack(self, lease: Lease[T]) -> bool:
+        """Finish a lease; return False when it is no longer held."""
+        return await self._run(self._ack_op(lease))
+
+    async def ack_many(self, leases: Iterable[Lease[T]]) -> int:
+        """Finish many leases in one round trip; return how many were held."""
+        return await self._run(self._ack_many_op(leases))
+
+    async def release(
+        self, lease: Lease[T], *, delay: float | timedelta | None = None
+    ) -> bool:
+        """Put a leased item back in the set; return False if not held."""
+        return await self._run(self._release_op(lease, delay))
+
+    async def extend(self, lease: Lease[T], seconds: float) -> bool:
+        """Move the lease's deadline to ``seconds`` from now; False if not held."""
+        return await self._run(self._extend_op(lease, seconds))
+
+    @asynccontextmanager
+    async def claimed(
+        self, *, lease: float, timeout: float | None = None
+    ) -> AsyncIterator[Lease[T]]:
+        """Claim one item for ``async with``: ack on success, release on error."""
+        held = await self._run(self._claim_one_op(lease, timeout))
+        try:
+            yield held
+        except BaseException:
+            await self.release(held)
+            raise
+        await self.ack(held)
+
+    async def in_flight(self) -> int:
+        """Count the items under a lease that has not expired."""
+        return await self._run(self._in_flight_op())
+
+    async def dead_letters(self, limit: int | None = None) -> list[DeadLetter[T]]:
+        """Return up to ``limit`` dead letters, lowest score first."""
+        return await self._run(self._dead_letters_op(limit))
+
+    async def dead_letter_count(self) -> int:
+        """Count the dead letters (ZCARD)."""
+        return await self._run(self._dead_letter_count_op())
+
+    async def requeue_dead_letters(self, members: Iterable[bytes] | None = None) -> int:
+        """Move dead letters back into the set with their scores, atomically."""
+        return await self._run(self._requeue_dead_letters_op(members))
+
+    async def purge_dead_letters(self) -> int:
+        """Delete every dead letter; return how many there were."""
+        return await self._run(self._purge_dead_letters_op())
 
 
 class TimeSortedSet(SortedSet[T]):
@@ -163,3 +225,48 @@ class ScheduledSet(SortedSet[T]):
     async def available(self) -> int:
         """Count the items that are due now."""
         return await self._run(self._available_op())
+
+
+class ExpiringSet(ExpiringCore[T]):
+    """Asyncio twin of :class:`redset.ExpiringSet`."""
+
+    async def _run(self, operation: Operation[R]) -> R:
+        result: R = await run(self.client, self._guarded(operation))
+        return result
+
+    async def add(self, item: T, ttl: float | None = None) -> bool:
+        """Add ``item``; return True when it was absent or had expired."""
+        return await self._run(self._expiring_add_op(item, ttl))
+
+    async def ttl(self, item: T) -> float | None:
+        """Return the seconds ``item`` has left, or None when absent or expired."""
+        return await self._run(self._ttl_op(item))
+
+    async def discard(self, item: T) -> bool:
+        """Remove ``item``; return True when it was there and live."""
+        return await self._run(self._expiring_discard_op(item))
+
+    async def purge(self) -> int:
+        """Remove expired members; return how many."""
+        return await self._run(self._purge_op())
+
+    async def clear(self) -> None:
+        """Remove every member (DEL)."""
+        await self._run(self._expiring_clear_op())
+
+    async def contains(self, item: T) -> bool:
+        """Tell whether ``item`` is live, as ``in`` does for the sync class."""
+        return await self._run(self._expiring_contains_op(item))
+
+    async def count(self) -> int:
+        """Count the live members, as ``len()`` does for the sync class."""
+        return await self._run(self._expiring_count_op())
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page, cursor = await self._run(self._live_page_op(None))
+        while True:
+            for item, _ in page:
+                yield item
+            if cursor is None:
+                return
+            page, cursor = await self._run(self._live_page_op(cursor))

@@ -13,10 +13,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Generic, Literal, overload
+from typing import Any, ClassVar, Literal, overload
 
-from . import _keys
-from ._protocol import Command, Operation, Sleep, eval_script, load_script, logger
+from ._leases import (
+    ADD,
+    COUNT,
+    DISCARD,
+    PEEK,
+    POLL_INTERVAL,
+    POP,
+    LeaseMixin,
+    check_max_attempts,
+    lease_keys,
+)
+from ._protocol import Command, Operation, Sleep, logger
 from ._replies import as_bytes, as_float, as_pairs, as_text, server_version
 from ._typing import T
 from .codecs import Codec, Serializer, resolve_codec
@@ -54,18 +64,12 @@ MIN_SERVER_VERSION = (6, 2)
 # one huge reply.
 PAGE_SIZE = 1000
 
-# Maximum wait, in seconds, between two polls of a ScheduledSet for a due
-# item, so that an item another process adds with an earlier due time is
-# picked up within this delay.
-POLL_INTERVAL = 0.05
-
 # Iteration cursor: the last (score, member) pair returned.
 Cursor = tuple[float, bytes]
 
-_POP_DUE = load_script("pop_due")
-_PEEK_DUE = load_script("peek_due")
-_COUNT_DUE = load_script("count_due")
-_ADD_DUE = load_script("add_due")
+# The Redis type each key of a set must hold, in ``lease_keys`` order.
+_KEY_TYPES = ("zset", "zset", "hash", "hash", "hash", "hash", "zset", "hash")
+_TYPE_NAMES = {"zset": "sorted set", "hash": "hash"}
 
 
 def _client_decodes_responses(client: Any) -> bool:
@@ -163,7 +167,7 @@ def due_timestamp(at: datetime | float) -> float:
     return check_score(at)
 
 
-class SetCore(Generic[T]):
+class SetCore(LeaseMixin[T]):
     """State and operations common to every set class, without any I/O."""
 
     # Each subclass documents its default; see the class docstrings.
@@ -184,6 +188,7 @@ class SetCore(Generic[T]):
         codec: Codec[T] | None = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None: ...
 
     @overload
@@ -197,6 +202,7 @@ class SetCore(Generic[T]):
         codec: None = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None: ...
 
     @overload
@@ -210,6 +216,7 @@ class SetCore(Generic[T]):
         codec: None = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None: ...
 
     def __init__(
@@ -222,6 +229,7 @@ class SetCore(Generic[T]):
         codec: Any = None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
+        max_attempts: int | None = None,
     ) -> None:
         if not callable(getattr(client, "execute_command", None)):
             raise InvalidTypeError(
@@ -253,7 +261,9 @@ class SetCore(Generic[T]):
             self.default_update if update is None else update
         )
         self._clock = clock
-        self._dead_key = _keys.auxiliary_key(name, "dead")
+        self._max_attempts = check_max_attempts(max_attempts)
+        self._lease_keys = lease_keys(name)
+        self._dead_key = self._lease_keys[6]
         self._server_checked = False
         self._last_time = -math.inf
         self._time_lock = threading.Lock()
@@ -366,11 +376,15 @@ class SetCore(Generic[T]):
         except Exception as error:
             if "WRONGTYPE" not in str(error):
                 raise
-        for key in (self._name, self._dead_key):
+        for key, expected in self._typed_keys():
             redis_type = as_text((yield Command(("TYPE", key))))
-            if redis_type not in ("zset", "none"):
-                raise WrongTypeError(key, redis_type)
+            if redis_type not in (expected, "none"):
+                raise WrongTypeError(key, redis_type, _TYPE_NAMES[expected])
         raise WrongTypeError(self._name, "value of another type")
+
+    def _typed_keys(self) -> list[tuple[str, str]]:
+        """Return each key of the set with the Redis type it must hold."""
+        return list(zip(self._lease_keys, _KEY_TYPES, strict=True))
 
     def _check_server(self) -> Operation[None]:
         try:
@@ -401,22 +415,18 @@ class SetCore(Generic[T]):
         """Add (member, score) pairs and return how many members are new.
 
         With ``relative``, each score is a delay in seconds from the server
-        clock's now, applied inside a Lua script.
+        clock's now. A Lua script does the add, so that an item that is in
+        flight under a lease is put back only when its lease ends.
         """
         flags = _UPDATE_FLAGS[
             self._check_update(self._update if update is None else update)
         ]
         if not pairs:
             return 0
-        if relative:
-            arguments: list[Any] = [flags[0] if flags else ""]
-            for member, delay in pairs:
-                arguments += [delay, member]
-            return int((yield from eval_script(_ADD_DUE, [self._name], arguments)))
-        command: list[Any] = ["ZADD", self._name, *flags]
+        arguments: list[Any] = [flags[0] if flags else "", "1" if relative else ""]
         for member, score in pairs:
-            command += [score, member]
-        return int((yield Command(tuple(command))))
+            arguments += [score, member]
+        return int((yield from self._lease_script_op(ADD, *arguments)))
 
     def _explicit_pairs(
         self, pairs: Iterable[tuple[T, float]]
@@ -465,64 +475,53 @@ class SetCore(Generic[T]):
     def _pop_raw_op(
         self, count: int, timeout: float | None
     ) -> Operation[list[tuple[bytes, float]]]:
-        """Pop up to ``count`` (member, score) pairs, waiting up to ``timeout``."""
-        if self.due_only:
-            return (yield from self._pop_due_op(count, timeout))
-        if timeout is None:
-            return as_pairs((yield Command(("ZPOPMIN", self._name, count))))
-        if count > 1:
-            pairs = as_pairs((yield Command(("ZPOPMIN", self._name, count))))
-            if pairs:
-                return pairs
-        # BZPOPMIN returns at once when a member is waiting, so a single item
-        # needs one round trip whether or not it has to wait.
-        reply = yield Command(
-            ("BZPOPMIN", self._name, blocking_timeout_argument(timeout))
-        )
-        if not reply:
-            return []
-        pairs = [(as_bytes(reply[1]), as_float(reply[2]))]
-        if count > 1:
-            more = yield Command(("ZPOPMIN", self._name, count - 1))
-            pairs += as_pairs(more)
-        return pairs
+        """Pop up to ``count`` (member, score) pairs, waiting up to ``timeout``.
 
-    def _pop_due_op(
-        self, count: int, timeout: float | None
-    ) -> Operation[list[tuple[bytes, float]]]:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        Each poll is a Lua script that first returns expired leases to the
+        set. A ScheduledSet sleeps between polls; other sets wait in BZPOPMIN,
+        at most until the next lease expires.
+        """
+        give_up = None if timeout is None else time.monotonic() + timeout
+        due_flag = "1" if self.due_only else ""
         while True:
-            reply = yield from eval_script(
-                _POP_DUE, [self._name], [self._now_argument(), count]
-            )
-            now = as_float(reply[0])
-            next_due = None if reply[1] is None else as_float(reply[1])
-            pairs = as_pairs(reply[2:])
-            if pairs or deadline is None:
+            reply = yield from self._lease_script_op(POP, due_flag, count)
+            pairs = as_pairs(reply[3:])
+            if pairs or give_up is None:
                 return pairs
-            remaining = deadline - time.monotonic()
+            remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return []
-            wait = min(remaining, POLL_INTERVAL)
-            if next_due is not None:
-                # Wake up just after the next member becomes due.
-                wait = min(wait, max(next_due - now, 0.001))
-            yield Sleep(wait)
+            now = as_float(reply[0])
+            wait = remaining if not self.due_only else min(remaining, POLL_INTERVAL)
+            # Wake up just after the next item falls due or the next lease
+            # expires, whichever comes first.
+            for moment in (reply[1] if self.due_only else None, reply[2]):
+                if moment is not None and moment is not False:
+                    wait = min(wait, max(as_float(moment) - now, 0.001))
+            if self.due_only:
+                yield Sleep(wait)
+                continue
+            pairs = yield from self._blocking_pop_op(wait)
+            if pairs:
+                if count > 1:
+                    more = yield from self._lease_script_op(POP, "", count - 1)
+                    pairs += as_pairs(more[3:])
+                return pairs
+
+    def _blocking_pop_op(self, wait: float) -> Operation[list[tuple[bytes, float]]]:
+        reply = yield Command(("BZPOPMIN", self._name, blocking_timeout_argument(wait)))
+        if not reply:
+            return []
+        member = as_bytes(reply[1])
+        # NOTE: BZPOPMIN cannot run inside a script, so the delivery count of
+        # a member popped here is dropped by a second command. If the same
+        # member is added and claimed in between, its count restarts.
+        yield Command(("HDEL", self._lease_keys[4], member))
+        return [(member, as_float(reply[2]))]
 
     def _dead_letter_op(self, pairs: Sequence[tuple[bytes, float]]) -> Operation[None]:
         """Move popped members that do not decode to the dead-letter set."""
-        command: list[Any] = ["ZADD", self._dead_key]
-        for member, score in pairs:
-            command += [score, member]
-        yield Command(tuple(command))
-        for member, _ in pairs:
-            logger.warning(
-                "Moved member %r of %r to dead letters %r: it does not decode with %r",
-                member[:200],
-                self._name,
-                self._dead_key,
-                self._codec,
-            )
+        yield from self._bury_op([(member, score, "") for member, score in pairs])
 
     def _decode_popped_op(
         self, pairs: Sequence[tuple[bytes, float]]
@@ -568,15 +567,16 @@ class SetCore(Generic[T]):
 
     def _discard_op(self, item: T) -> Operation[bool]:
         member = self._encode(item)
-        return bool((yield Command(("ZREM", self._name, member))))
+        return bool((yield from self._lease_script_op(DISCARD, member)))
 
     def _remove_op(self, item: T) -> Operation[None]:
-        member = self._encode(item)
-        if not (yield Command(("ZREM", self._name, member))):
+        if not (yield from self._discard_op(item)):
             raise MemberNotFoundError(self._name, item)
 
     def _clear_op(self) -> Operation[None]:
-        yield Command(("DEL", self._name))
+        # Every key but the dead letters: leases held now end, so their acks
+        # return False.
+        yield Command(("DEL", *self._lease_keys[:6]))
 
     # -- reading ------------------------------------------------------------
 
@@ -585,14 +585,8 @@ class SetCore(Generic[T]):
             raise InvalidTypeError(f"position must be an int, got {position!r}")
         if position < 0:
             raise InvalidValueError(f"position must not be negative, got {position}")
-        if self.due_only:
-            reply = yield from eval_script(
-                _PEEK_DUE, [self._name], [self._now_argument(), position]
-            )
-        else:
-            reply = yield Command(
-                ("ZRANGE", self._name, position, position, "WITHSCORES")
-            )
+        due_flag = "1" if self.due_only else ""
+        reply = yield from self._lease_script_op(PEEK, due_flag, position)
         pairs = as_pairs(reply)
         return pairs[0] if pairs else None
 
@@ -620,23 +614,22 @@ class SetCore(Generic[T]):
         return score is not None
 
     def _len_op(self) -> Operation[int]:
-        return int((yield Command(("ZCARD", self._name))))
+        return int((yield from self._lease_script_op(COUNT, "waiting")))
 
     def _available_op(self) -> Operation[int]:
-        reply = yield from eval_script(_COUNT_DUE, [self._name], [self._now_argument()])
-        return int(reply)
+        return int((yield from self._lease_script_op(COUNT, "due")))
 
     def _page_op(
-        self, cursor: Cursor | None
+        self, cursor: Cursor | None, *, start: float | str = "-inf"
     ) -> Operation[tuple[list[tuple[T, float]], Cursor | None]]:
         """Read the next page of (item, score) pairs in score order.
 
         The cursor is the last (score, member) returned. Redis orders equal
         scores by member bytes, so the next page is everything after that
         pair, and members popped from the front meanwhile make iteration skip
-        nothing.
+        nothing. ``start`` is the ZRANGE lower bound of the first page.
         """
-        low: float | str = "-inf" if cursor is None else cursor[0]
+        low: float | str = start if cursor is None else cursor[0]
         offset = 0
         while True:
             reply = yield Command(

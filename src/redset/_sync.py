@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ._core import Cursor, SetCore, UpdatePolicy
+from ._expiring import ExpiringCore
+from ._leases import DeadLetter, Lease
 from ._protocol import Command, Operation, Sleep
 from ._typing import T
 
-__all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet", "run"]
+__all__ = ["ExpiringSet", "ScheduledSet", "SortedSet", "TimeSortedSet", "run"]
 
 R = TypeVar("R")
 
@@ -56,7 +59,10 @@ class SortedSet(SetCore[T]):
         update: what ``add`` does to the score of a waiting item by default:
             ``"replace"``, ``"keep"`` (ZADD NX), ``"greater"`` (GT) or
             ``"less"`` (LT).
-        clock: returns the current Unix time; only time-based sets use it.
+        clock: returns the current Unix time for time-based scores and for
+            lease deadlines; without it, leases use the Redis server clock.
+        max_attempts: deliveries by ``claim`` after which an item that was
+            never acked goes to dead letters; None for no limit.
 
     Raises:
         InvalidTypeError, InvalidValueError: on a bad argument, before any
@@ -163,10 +169,19 @@ class SortedSet(SetCore[T]):
         self._run(self._remove_op(item))
 
     def clear(self) -> None:
-        """Remove every item (DEL of the set's key). Dead letters stay."""
+        """Remove every item, waiting or in flight; dead letters stay.
+
+        One DEL of the set's key and its lease records, so acks and
+        releases of leases held now return False.
+        """
         self._run(self._clear_op())
 
     def __len__(self) -> int:
+        """Count the waiting items, after returning expired leases to the set.
+
+        A Lua script, not a bare ZCARD, so an item whose lease expired is
+        counted. Items in flight are not counted; see ``in_flight``.
+        """
         return self._run(self._len_op())
 
     def __contains__(self, item: object) -> bool:
@@ -189,6 +204,107 @@ class SortedSet(SetCore[T]):
             yield from page
             if cursor is None:
                 return
+
+    # -- leases ---------------------------------------------------------------
+
+    def claim(
+        self, count: int = 1, *, lease: float, timeout: float | None = None
+    ) -> list[Lease[T]]:
+        """Hand out up to ``count`` items, each under a lease of ``lease`` seconds.
+
+        The items leave the set for its in-flight record until ``ack``. An
+        item not acked by its deadline returns to the set, with its score,
+        and is handed out again. With ``timeout``, poll until an item is
+        there or the time is up (at most 50 ms between polls). One Lua
+        script per poll, O(count * log N) plus the expired leases it returns.
+
+        Raises:
+            InvalidValueError: ``count`` is negative or ``lease`` is not a
+                positive number of seconds.
+        """
+        return self._run(self._claim_op(count, lease, timeout))
+
+    def ack(self, lease: Lease[T]) -> bool:
+        """Finish a lease: the item is done and leaves the in-flight record.
+
+        Returns False, changing nothing, when the lease expired or is not
+        this claim's any more. An add of the item made while it was in
+        flight puts it back in the set now. One Lua script, O(log N).
+        """
+        return self._run(self._ack_op(lease))
+
+    def ack_many(self, leases: Iterable[Lease[T]]) -> int:
+        """Finish many leases in one round trip; return how many were held."""
+        return self._run(self._ack_many_op(leases))
+
+    def release(
+        self, lease: Lease[T], *, delay: float | timedelta | None = None
+    ) -> bool:
+        """Put a leased item back in the set now; return False if not held.
+
+        The item keeps the score it had when claimed. ``delay`` (seconds or
+        a timedelta) is only for a ScheduledSet, where it makes the item due
+        that long after now. A release counts as a failed delivery, so with
+        ``max_attempts`` the item may go to dead letters instead.
+
+        Raises:
+            InvalidValueError: ``delay`` was given to a set that is not a
+                ScheduledSet.
+        """
+        return self._run(self._release_op(lease, delay))
+
+    def extend(self, lease: Lease[T], seconds: float) -> bool:
+        """Move the lease's deadline to ``seconds`` from now; False if not held.
+
+        ``lease.deadline`` keeps the deadline from the claim: the new one is
+        on the server only.
+        """
+        return self._run(self._extend_op(lease, seconds))
+
+    @contextmanager
+    def claimed(
+        self, *, lease: float, timeout: float | None = None
+    ) -> Iterator[Lease[T]]:
+        """Claim one item for a ``with`` block: ack on success, release on error.
+
+        Raises:
+            EmptyError: no item could be claimed within ``timeout``.
+        """
+        held = self._run(self._claim_one_op(lease, timeout))
+        try:
+            yield held
+        except BaseException:
+            self.release(held)
+            raise
+        self.ack(held)
+
+    def in_flight(self) -> int:
+        """Count the items under a lease that has not expired."""
+        return self._run(self._in_flight_op())
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter[T]]:
+        """Return up to ``limit`` dead letters, lowest score first.
+
+        Two commands (ZRANGE, HMGET), so a dead letter moved in between may
+        show attempts 0.
+        """
+        return self._run(self._dead_letters_op(limit))
+
+    def dead_letter_count(self) -> int:
+        """Count the dead letters (ZCARD)."""
+        return self._run(self._dead_letter_count_op())
+
+    def requeue_dead_letters(self, members: Iterable[bytes] | None = None) -> int:
+        """Move dead letters back into the set with their scores, atomically.
+
+        ``members`` are ``DeadLetter.member`` values; None moves them all.
+        The items start with a delivery count of 0. Returns how many moved.
+        """
+        return self._run(self._requeue_dead_letters_op(members))
+
+    def purge_dead_letters(self) -> int:
+        """Delete every dead letter; return how many there were."""
+        return self._run(self._purge_dead_letters_op())
 
 
 class TimeSortedSet(SortedSet[T]):
@@ -255,3 +371,68 @@ class ScheduledSet(SortedSet[T]):
     def available(self) -> int:
         """Count the items that are due now (ZCOUNT in a Lua script)."""
         return self._run(self._available_op())
+
+
+class ExpiringSet(ExpiringCore[T]):
+    """A set whose members each expire ``ttl`` seconds after their last add.
+
+    Stored as a Redis sorted set of member -> expiry time, so ``in``,
+    ``len``, iteration and ``ttl`` see only members whose expiry time is
+    later than now. "Now" is the Redis server clock, read inside each Lua
+    script, unless ``clock=`` is given. Expired members stay in Redis until
+    ``purge`` removes them, which frees memory but changes no answer.
+
+    Args:
+        client: a redis-py style client without ``decode_responses=True``.
+        name: the Redis key of the set.
+        ttl: the default lifetime of a member, in seconds.
+        codec: a :class:`~redset.codecs.Codec` for the members.
+        serializer: a 0.5-style object with ``dumps``/``loads``.
+        clock: returns the current Unix time; without it, the server's.
+    """
+
+    def _run(self, operation: Operation[R]) -> R:
+        result: R = run(self.client, self._guarded(operation))
+        return result
+
+    def add(self, item: T, ttl: float | None = None) -> bool:
+        """Add ``item`` to expire ``ttl`` seconds from now (default: the set's).
+
+        Returns True when the item was absent or had expired, so among many
+        processes adding the same item at once exactly one gets True. A live
+        item's expiry is moved to the new time. One Lua script, O(log N).
+        """
+        return self._run(self._expiring_add_op(item, ttl))
+
+    def ttl(self, item: T) -> float | None:
+        """Return the seconds ``item`` has left, or None when absent or expired."""
+        return self._run(self._ttl_op(item))
+
+    def discard(self, item: T) -> bool:
+        """Remove ``item``; return True when it was there and live."""
+        return self._run(self._expiring_discard_op(item))
+
+    def purge(self) -> int:
+        """Remove expired members (ZREMRANGEBYSCORE); return how many."""
+        return self._run(self._purge_op())
+
+    def clear(self) -> None:
+        """Remove every member (DEL)."""
+        self._run(self._expiring_clear_op())
+
+    def __contains__(self, item: object) -> bool:
+        return self._run(self._expiring_contains_op(item))  # type: ignore[arg-type]  # any value may be tested
+
+    def __len__(self) -> int:
+        """Count the live members (ZCOUNT in a Lua script)."""
+        return self._run(self._expiring_count_op())
+
+    def __iter__(self) -> Iterator[T]:
+        """Iterate over live members, soonest expiry first, page by page."""
+        page, cursor = self._run(self._live_page_op(None))
+        while True:
+            for item, _ in page:
+                yield item
+            if cursor is None:
+                return
+            page, cursor = self._run(self._live_page_op(cursor))

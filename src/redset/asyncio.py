@@ -14,6 +14,6 @@ s.items()``            s.items()``
 =====================  ==========================
 """
 
-from ._async import ScheduledSet, SortedSet, TimeSortedSet
+from ._async import ExpiringSet, ScheduledSet, SortedSet, TimeSortedSet
 
-__all__ = ["ScheduledSet", "SortedSet", "TimeSortedSet"]
+__all__ = ["ExpiringSet", "ScheduledSet", "SortedSet", "TimeSortedSet"]

@@ -104,9 +104,9 @@ class DecodeError(RedsetError, ValueError):
 class WrongTypeError(RedsetError, TypeError):
     """A key used by the set holds a value of another Redis type."""
 
-    def __init__(self, key: str, redis_type: str) -> None:
+    def __init__(self, key: str, redis_type: str, expected: str = "sorted set") -> None:
         super().__init__(
-            f"Redis key {key!r} holds a {redis_type}, not a sorted set; "
+            f"Redis key {key!r} holds a {redis_type}, not a {expected}; "
             "choose another set name or delete that key"
         )
         self.key = key

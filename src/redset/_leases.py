@@ -1,0 +1,382 @@
+"""At-least-once hand-out of items under leases, and the dead letters.
+
+``claim`` moves items from a set into its in-flight record with a deadline.
+The consumer then acks each item (done), releases it (put it back) or extends
+its lease. A lease whose deadline passes returns its item to the set the next
+time any lease-aware operation runs: every script here first moves expired
+leases back (see ``reclaim`` in ``scripts/lease_prelude.lua``), so no
+background process is needed.
+
+Each lease carries a fencing token, unique per claim. Ack, release and extend
+check the token and the deadline inside the script, so a consumer whose lease
+expired cannot touch the claim another consumer has made since.
+
+The state lives in auxiliary keys that share the main key's cluster slot::
+
+    {name}:leases          zset  in-flight member -> lease deadline
+    {name}:lease-tokens    hash  in-flight member -> fencing token
+    {name}:lease-scores    hash  in-flight member -> score when claimed
+    {name}:attempts        hash  member -> deliveries since its last ack
+    {name}:readded         hash  in-flight member -> add made meanwhile
+    {name}:dead            zset  dead letter -> score
+    {name}:dead-info       hash  dead letter -> "attempts reason"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import numbers
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
+
+from . import _keys
+from ._protocol import (
+    Command,
+    Operation,
+    Script,
+    Sleep,
+    eval_script,
+    load_script,
+    logger,
+)
+from ._replies import as_bytes, as_float, as_pairs, as_text
+from ._typing import T
+from .errors import DecodeError, EmptyError, InvalidTypeError, InvalidValueError
+
+__all__ = [
+    "DeadLetter",
+    "Lease",
+    "LeaseMixin",
+    "lease_keys",
+    "load_lease_script",
+    "load_script_with_preludes",
+]
+
+# Longest pause, in seconds, between two polls of a blocking claim, so an
+# item that another process adds or releases is handed out within this time.
+POLL_INTERVAL = 0.05
+
+# Reasons recorded with dead letters.
+REASON_MAX_ATTEMPTS = "max_attempts"
+REASON_UNDECODABLE = "undecodable"
+
+_KEY_SUFFIXES = (
+    "leases",
+    "lease-tokens",
+    "lease-scores",
+    "attempts",
+    "readded",
+    "dead",
+    "dead-info",
+)
+
+
+def lease_keys(name: str) -> tuple[str, ...]:
+    """Return the KEYS of every lease script: the set, then its auxiliary keys."""
+    return (name, *(_keys.auxiliary_key(name, suffix) for suffix in _KEY_SUFFIXES))
+
+
+def load_script_with_preludes(name: str, *preludes: str) -> Script:
+    """Read ``scripts/<name>.lua`` with the named prelude scripts in front.
+
+    Redis Lua has no ``require``, so shared functions travel as source.
+    """
+    source = "".join(load_script(part).source for part in (*preludes, name))
+    return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
+
+
+def load_lease_script(name: str) -> Script:
+    return load_script_with_preludes(name, "clock_prelude", "lease_prelude")
+
+
+CLAIM = load_lease_script("lease_claim")
+ACK = load_lease_script("lease_ack")
+RELEASE = load_lease_script("lease_release")
+EXTEND = load_lease_script("lease_extend")
+ADD = load_lease_script("lease_add")
+POP = load_lease_script("lease_pop")
+PEEK = load_lease_script("lease_peek")
+COUNT = load_lease_script("lease_count")
+DISCARD = load_lease_script("lease_discard")
+BURY = load_lease_script("lease_bury")
+REQUEUE = load_lease_script("lease_requeue")
+PURGE = load_lease_script("lease_purge")
+
+
+@dataclass(frozen=True)
+class Lease(Generic[T]):
+    """One claimed item and the proof that this consumer holds it.
+
+    ``deadline`` is the Unix time at which the lease ended when it was
+    claimed; ``extend`` moves the deadline on the server but not here.
+    ``attempts`` counts deliveries of the item since its last ack, this one
+    included, so it is 1 on the first delivery.
+    """
+
+    item: T
+    member: bytes
+    token: str
+    deadline: float
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeadLetter(Generic[T]):
+    """A member moved out of the set for good, and why.
+
+    ``reason`` is ``"max_attempts"`` (delivered ``max_attempts`` times
+    without an ack) or ``"undecodable"`` (the codec failed on it). ``item``
+    is the decoded member, or None when it does not decode.
+    """
+
+    member: bytes
+    score: float
+    attempts: int
+    reason: str
+    item: T | None
+
+
+def check_seconds(value: object, name: str) -> float:
+    """Return a positive, finite number of seconds, or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidTypeError(
+            f"{name} must be a number of seconds, got {type(value).__name__} {value!r}"
+        )
+    seconds = float(value)
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InvalidValueError(
+            f"{name} must be a positive, finite number of seconds, got {value!r}"
+        )
+    return seconds
+
+
+def check_max_attempts(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTypeError(
+            f"max_attempts must be an int or None, got {type(value).__name__} {value!r}"
+        )
+    if value < 1:
+        raise InvalidValueError(
+            f"max_attempts must be at least 1, got {value}; pass None for no limit"
+        )
+    return value
+
+
+def _parse_dead_info(info: Any) -> tuple[int, str]:
+    """Split a dead-info value; a dead letter without one never decoded."""
+    if info is None:
+        return 0, REASON_UNDECODABLE
+    count, _, reason = as_text(info).partition(" ")
+    return int(count), reason
+
+
+class LeaseMixin(Generic[T]):
+    """Lease and dead-letter operations of ``SetCore``, as I/O-free generators."""
+
+    if TYPE_CHECKING:
+        _name: str
+        _lease_keys: tuple[str, ...]
+        _max_attempts: int | None
+        due_only: ClassVar[bool]
+        _encode: Callable[[T], bytes]
+        _decode: Callable[[bytes], T]
+        _now_argument: Callable[[], float | str]
+
+    def _lease_script_op(self, script: Script, *args: Any) -> Operation[Any]:
+        """Run a lease script with the arguments every one of them reads first."""
+        max_attempts = "" if self._max_attempts is None else self._max_attempts
+        arguments = [self._now_argument(), max_attempts, *args]
+        return (yield from eval_script(script, self._lease_keys, arguments))
+
+    def _claim_op(
+        self, count: object, lease: object, timeout: object
+    ) -> Operation[list[Lease[T]]]:
+        from ._core import check_count, check_timeout
+
+        checked = check_count(count)
+        seconds = check_seconds(lease, "lease")
+        wait = check_timeout(timeout)
+        if checked == 0:
+            return []
+        give_up = None if wait is None else time.monotonic() + wait
+        due_flag = "1" if self.due_only else ""
+        while True:
+            prefix = os.urandom(8).hex()
+            reply = yield from self._lease_script_op(
+                CLAIM, due_flag, checked, seconds, prefix
+            )
+            now = as_float(reply[0])
+            deadline = as_float(reply[1])
+            leases = yield from self._decode_claimed_op(reply[4:], deadline)
+            if leases or give_up is None:
+                return leases
+            if len(reply) > 4:
+                # Every claimed member went to dead letters: claim again.
+                continue
+            remaining = give_up - time.monotonic()
+            if remaining <= 0:
+                return []
+            wait = min(remaining, POLL_INTERVAL)
+            # Wake up just after the next item falls due or the next lease
+            # expires, whichever comes first.
+            for moment in (reply[2] if self.due_only else None, reply[3]):
+                if moment is not None and moment is not False:
+                    wait = min(wait, max(as_float(moment) - now, 0.001))
+            yield Sleep(wait)
+
+    def _decode_claimed_op(
+        self, flat: Sequence[Any], deadline: float
+    ) -> Operation[list[Lease[T]]]:
+        leases: list[Lease[T]] = []
+        undecodable: list[tuple[bytes, str]] = []
+        for i in range(0, len(flat), 3):
+            member = as_bytes(flat[i])
+            token = as_text(flat[i + 1])
+            try:
+                item = self._decode(member)
+            except DecodeError:
+                undecodable.append((member, token))
+                continue
+            leases.append(Lease(item, member, token, deadline, int(flat[i + 2])))
+        if undecodable:
+            yield from self._bury_op([(m, None, t) for m, t in undecodable])
+        return leases
+
+    def _bury_op(
+        self, members: Sequence[tuple[bytes, float | None, str]]
+    ) -> Operation[None]:
+        """Move members that do not decode to dead letters, and log each one.
+
+        Each entry is (member, score, token): a claimed member has its lease
+        token and no score (its score when claimed is kept on the server); a
+        popped member has its score and an empty token.
+        """
+        arguments: list[Any] = [REASON_UNDECODABLE]
+        for member, score, token in members:
+            arguments += [member, "" if score is None else score, token]
+        yield from self._lease_script_op(BURY, *arguments)
+        for member, _, _ in members:
+            logger.warning(
+                "Moved member %r of %r to dead letters %r: it does not decode",
+                member[:200],
+                self._name,
+                self._lease_keys[6],
+            )
+
+    def _claim_one_op(self, lease: object, timeout: object) -> Operation[Lease[T]]:
+        """Claim one item for ``claimed()``, raising EmptyError when none came."""
+        leases = yield from self._claim_op(1, lease, timeout)
+        if not leases:
+            raise EmptyError(self._name, f"no item of {self._name!r} to claim")
+        return leases[0]
+
+    def _lease_arguments(self, lease: object) -> tuple[bytes, str]:
+        if not isinstance(lease, Lease):
+            raise InvalidTypeError(
+                f"expected a Lease returned by claim(), got {type(lease).__name__}"
+            )
+        return lease.member, lease.token
+
+    def _ack_op(self, lease: Lease[T]) -> Operation[bool]:
+        member, token = self._lease_arguments(lease)
+        return bool((yield from self._lease_script_op(ACK, member, token)))
+
+    def _ack_many_op(self, leases: Iterable[Lease[T]]) -> Operation[int]:
+        arguments: list[Any] = []
+        for lease in leases:
+            arguments += self._lease_arguments(lease)
+        if not arguments:
+            return 0
+        return int((yield from self._lease_script_op(ACK, *arguments)))
+
+    def _release_op(self, lease: Lease[T], delay: object) -> Operation[bool]:
+        member, token = self._lease_arguments(lease)
+        seconds: float | str = ""
+        if delay is not None:
+            if not self.due_only:
+                raise InvalidValueError(
+                    f"release(delay={delay!r}) needs a ScheduledSet, where the "
+                    "delay sets the item's due time; a SortedSet orders by score, "
+                    "so release without a delay, or add the item with a new score"
+                )
+            seconds = _delay_seconds(delay)
+        reply = yield from self._lease_script_op(RELEASE, member, token, seconds)
+        return bool(reply)
+
+    def _extend_op(self, lease: Lease[T], seconds: object) -> Operation[bool]:
+        member, token = self._lease_arguments(lease)
+        checked = check_seconds(seconds, "seconds")
+        reply = yield from self._lease_script_op(EXTEND, member, token, checked)
+        return reply is not None and reply is not False
+
+    def _in_flight_op(self) -> Operation[int]:
+        return int((yield from self._lease_script_op(COUNT, "in_flight")))
+
+    def _dead_letters_op(self, limit: object) -> Operation[list[DeadLetter[T]]]:
+        if limit is None:
+            stop = -1
+        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise InvalidValueError(
+                f"limit must be a non-negative int or None, got {limit!r}"
+            )
+        elif limit == 0:
+            return []
+        else:
+            stop = limit - 1
+        dead_key, info_key = self._lease_keys[6], self._lease_keys[7]
+        pairs = as_pairs((yield from _zrange_op(dead_key, stop)))
+        if not pairs:
+            return []
+        infos = yield from _hmget_op(info_key, [member for member, _ in pairs])
+        letters: list[DeadLetter[T]] = []
+        for (member, score), info in zip(pairs, infos, strict=True):
+            count, reason = _parse_dead_info(info)
+            try:
+                item: T | None = self._decode(member)
+            except DecodeError:
+                item = None
+            letters.append(DeadLetter(member, score, count, reason, item))
+        return letters
+
+    def _dead_letter_count_op(self) -> Operation[int]:
+        return int((yield Command(("ZCARD", self._lease_keys[6]))))
+
+    def _requeue_dead_letters_op(
+        self, members: Iterable[bytes] | None
+    ) -> Operation[int]:
+        chosen: list[bytes] = []
+        if members is not None:
+            for member in members:
+                if not isinstance(member, bytes):
+                    raise InvalidTypeError(
+                        f"members must be the bytes of DeadLetter.member, got "
+                        f"{type(member).__name__} {member!r}"
+                    )
+                chosen.append(member)
+            if not chosen:
+                return 0
+        return int((yield from self._lease_script_op(REQUEUE, *chosen)))
+
+    def _purge_dead_letters_op(self) -> Operation[int]:
+        return int((yield from self._lease_script_op(PURGE)))
+
+
+def _zrange_op(key: str, stop: int) -> Operation[Any]:
+    return (yield Command(("ZRANGE", key, 0, stop, "WITHSCORES")))
+
+
+def _hmget_op(key: str, fields: list[bytes]) -> Operation[list[Any]]:
+    return list((yield Command(("HMGET", key, *fields))))
+
+
+def _delay_seconds(delay: object) -> float:
+    # _core imports this module, so its checks are imported on use.
+    from ._core import delay_seconds
+
+    return delay_seconds(delay)

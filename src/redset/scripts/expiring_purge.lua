@@ -1,0 +1,3 @@
+-- Remove every expired member; return how many were removed.
+-- KEYS[1]: the set (member -> expiry time).
+return redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', exact(now))
