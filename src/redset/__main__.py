@@ -4,4 +4,7 @@ import sys
 
 from ._cli import main
 
-sys.exit(main())
+# The guard keeps the demo's spawned worker processes, which import the main
+# module again, from running the command themselves.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
 import redis
 
@@ -26,14 +26,14 @@ def _view(client: redis.Redis, name: str) -> SortedSet[bytes]:
 
 
 def _end_pair(client: redis.Redis, name: str, index: int) -> tuple[bytes, float] | None:
-    pairs = as_pairs(client.execute_command("ZRANGE", name, index, index, "WITHSCORES"))
+    pairs = as_pairs(client.zrange(name, index, index, withscores=True))
     return pairs[0] if pairs else None
 
 
 def _memory_usage(client: redis.Redis, key: str) -> int | None:
     # SAMPLES 0 counts every element instead of estimating from 5 of them.
-    reply: Any = client.execute_command("MEMORY", "USAGE", key, "SAMPLES", "0")
-    return None if reply is None else int(reply)
+    used: int | None = client.memory_usage(key, samples=0)
+    return used
 
 
 def info(client: redis.Redis, name: str, out: TextIO) -> int:

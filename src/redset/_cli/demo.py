@@ -20,16 +20,19 @@ import os
 import queue
 import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from typing import TextIO
 
 import redis
 
+from .._replies import as_text
 from .._sync import ExpiringSet, TimeSortedSet
 from .connection import CommandError
 from .graph import check_seeds, module_imports, walk
@@ -51,9 +54,14 @@ CLAIM_WAIT = 0.2
 # the end of the run; this bounds what a run that was itself killed leaves.
 MEMORY_SECONDS = 3600.0
 
-# With --kill-one, the first worker stops on the lease of its fifth module
-# and the parent kills it there.
+# With --kill-one, the worker that makes the run's fifth claim stops while
+# it holds that lease, and the parent kills it there. Counting claims across
+# the run, not per worker, makes the kill happen in any graph of five or more
+# modules, however the claims are shared out.
 KILL_AT_CLAIM = 5
+
+# Seconds the parent and the workers wait for each other at the start.
+START_TIMEOUT = 60.0
 
 # Seconds between two updates of the progress line and two liveness checks.
 SUPERVISE_INTERVAL = 0.1
@@ -101,9 +109,7 @@ class Crawl:
         self.client = client
         self.keys = keys
         self.frontier: TimeSortedSet[str] = TimeSortedSet(client, keys.frontier)
-        self.seen: ExpiringSet[str] = ExpiringSet(
-            client, keys.seen, ttl=MEMORY_SECONDS
-        )
+        self.seen: ExpiringSet[str] = ExpiringSet(client, keys.seen, ttl=MEMORY_SECONDS)
         self.crawled: ExpiringSet[str] = ExpiringSet(
             client, keys.crawled, ttl=MEMORY_SECONDS
         )
@@ -133,13 +139,13 @@ class Crawl:
         crawled = len(self.crawled)
         return crawled == len(self.seen)
 
-    def count(self, field: str, amount: int = 1) -> None:
-        if amount:
-            self.client.hincrby(self.keys.stats, field, amount)
+    def count(self, field: str, amount: int = 1) -> int:
+        """Add ``amount`` to a counter of the run; return the new value."""
+        return self.client.hincrby(self.keys.stats, field, amount)
 
     def stats(self) -> dict[str, int]:
         raw = self.client.hgetall(self.keys.stats)
-        return {key.decode(): int(value) for key, value in raw.items()}
+        return {as_text(key): int(value) for key, value in raw.items()}
 
     def delete(self) -> None:
         """Delete every key of the run."""
@@ -153,15 +159,25 @@ class WorkerSettings:
     url: str
     keys: RunKeys
     number: int
-    # Stop holding the lease of this claim and report it, to be killed.
-    stop_at_claim: int | None = None
+    # Stop on the lease of the run's claim with this number and report it.
+    kill_at_claim: int | None = None
 
 
-def run_worker(settings: WorkerSettings, held: Queue[tuple[int, str]] | None) -> None:
-    """Crawl until the run is complete; the body of each worker process."""
+def run_worker(
+    settings: WorkerSettings,
+    ready: Barrier,
+    held: Queue[tuple[int, str]] | None,
+) -> None:
+    """Crawl until the run is complete; the body of each worker process.
+
+    The worker connects, then waits at ``ready`` for the others, so that the
+    time measured is the crawl's and not the processes' start-up.
+    """
     try:
         with redis.Redis.from_url(settings.url) as client:
-            _crawl(Crawl(client, settings.keys), settings, held)
+            crawl = Crawl(client, settings.keys)
+            ready.wait(timeout=START_TIMEOUT)
+            _crawl(crawl, settings, held)
     except Exception as error:
         # One line instead of multiprocessing's traceback; the parent sees
         # the exit code and the module comes back when the lease expires.
@@ -177,8 +193,10 @@ def run_worker(settings: WorkerSettings, held: Queue[tuple[int, str]] | None) ->
 def _crawl(
     crawl: Crawl, settings: WorkerSettings, held: Queue[tuple[int, str]] | None
 ) -> None:
-    claims = 0
+    parent = os.getppid()
     while True:
+        if os.getppid() != parent:
+            return  # the parent died, so nobody would read the result
         leases = crawl.frontier.claim(1, lease=LEASE_SECONDS, timeout=CLAIM_WAIT)
         if not leases:
             if crawl.is_complete():
@@ -186,8 +204,8 @@ def _crawl(
             continue
         lease = leases[0]
         module = lease.item
-        claims += 1
-        if settings.stop_at_claim == claims and held is not None:
+        claim_number = crawl.count("claims")
+        if settings.kill_at_claim == claim_number and held is not None:
             held.put((settings.number, module))
             time.sleep(3600)  # the parent kills this process here
 
@@ -204,7 +222,6 @@ def _crawl(
         if lease.attempts > 1 or not first_time:
             crawl.count("processed_again")
             crawl.client.rpush(crawl.keys.repeated, module)
-        crawl.count("processed")
         crawl.frontier.ack(lease)
 
 
@@ -289,6 +306,7 @@ def run_demo(
     crawl = Crawl(client, RunKeys.new())
     context = multiprocessing.get_context("spawn")
     held: Queue[tuple[int, str]] | None = context.Queue() if kill_one else None
+    ready = context.Barrier(workers + 1)
     processes: list[BaseProcess] = []
     try:
         crawl.queue(chosen)
@@ -297,15 +315,21 @@ def run_demo(
                 url,
                 crawl.keys,
                 number,
-                stop_at_claim=KILL_AT_CLAIM if kill_one and number == 1 else None,
+                kill_at_claim=KILL_AT_CLAIM if kill_one else None,
             )
-            process = context.Process(
+            process: BaseProcess = context.Process(
                 target=run_worker,
-                args=(settings, held),
+                args=(settings, ready, held),
                 name=f"redset-demo-worker-{number}",
             )
             process.start()
             processes.append(process)
+        try:
+            ready.wait(timeout=START_TIMEOUT)
+        except threading.BrokenBarrierError:
+            raise CommandError(
+                f"the worker processes did not start within {START_TIMEOUT:g} s"
+            ) from None
         progress = sys.stderr if sys.stderr.isatty() else None
         outcome = _supervise(crawl, processes, held, progress)
         if outcome.failed:
@@ -315,9 +339,7 @@ def run_demo(
             )
         crawled = set(crawl.crawled)
         stats = crawl.stats()
-        repeated = [
-            name.decode() for name in client.lrange(crawl.keys.repeated, 0, -1)
-        ]
+        repeated = [as_text(name) for name in client.lrange(crawl.keys.repeated, 0, -1)]
         in_flight = crawl.frontier.in_flight()
     finally:
         for process in processes:

@@ -31,9 +31,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Lay out rows in columns; the last column is left unpadded."""
     widths = [len(header) for header in headers]
     for row in rows:
-        widths = [max(width, len(cell)) for width, cell in zip(widths, row)]
+        widths = [
+            max(width, len(cell)) for width, cell in zip(widths, row, strict=True)
+        ]
     lines = []
     for row in [headers, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths)]
+        cells = [
+            cell.ljust(width) for cell, width in zip(row[:-1], widths[:-1], strict=True)
+        ]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines)
