@@ -8,4 +8,4 @@ from __future__ import annotations
 
 
 def do_nothing(item: str) -> None:
-    """Stand in for the work an item asks for, so only queueing is measured."""
+    """Stand in for the work an item requests, so only queueing is measured."""

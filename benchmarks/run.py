@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import multiprocessing
+import os
 import platform
 import random
 import socket
@@ -140,15 +141,15 @@ def best_of(
     """Time both runs ``rounds`` times, alternating; return the best of each."""
     best_redset = best_raw = float("inf")
     for _ in range(rounds):
-        for which in ("redset", "raw"):
-            setup()
-            started = time.perf_counter()
-            (redset_run if which == "redset" else raw_run)()
-            elapsed = time.perf_counter() - started
-            if which == "redset":
-                best_redset = min(best_redset, elapsed)
-            else:
-                best_raw = min(best_raw, elapsed)
+        setup()
+        started = time.perf_counter()
+        redset_run()
+        best_redset = min(best_redset, time.perf_counter() - started)
+
+        setup()
+        started = time.perf_counter()
+        raw_run()
+        best_raw = min(best_raw, time.perf_counter() - started)
     return best_redset, best_raw
 
 
@@ -186,6 +187,44 @@ def bench_add(client: redis.Redis, sizes: Sizes) -> Result:
 
     timed = best_of(sizes.rounds, lambda: client.delete(KEY), redset_run, raw_run)
     return Result("add", "call", len(names), *timed, SINGLE_TARGET, "zadd(nx=True)")
+
+
+def bench_add_overhead(client: redis.Redis, sizes: Sizes) -> Result | None:
+    """Time add against redis-py running the same Lua script with EVALSHA.
+
+    The ratio is then redset's own Python cost, apart from the server's cost
+    of the script.
+    """
+    try:
+        from redset._leases import ADD, lease_keys
+    except ImportError:
+        return None
+    queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
+    queue.add("load the script")
+    keys = lease_keys(KEY)
+    names = items(sizes.single_ops)
+
+    def redset_run() -> None:
+        for name in names:
+            queue.add(name)
+
+    def raw_run() -> None:
+        # The ARGV that add sends: now and max_attempts (both unset), the
+        # ZADD flag, "not relative", then the score and the member.
+        for name in names:
+            client.evalsha(
+                ADD.sha, len(keys), *keys, "", "", "NX", "", time.time(), name
+            )
+
+    timed = best_of(sizes.rounds, lambda: client.delete(KEY), redset_run, raw_run)
+    return Result(
+        "add, Python cost only",
+        "call",
+        len(names),
+        *timed,
+        SINGLE_TARGET,
+        "evalsha() of add's script",
+    )
 
 
 def bench_pop(client: redis.Redis, sizes: Sizes) -> Result:
@@ -290,10 +329,6 @@ def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> Result | None:
 CodecCase = tuple[
     Any, Callable[[int], Any], Callable[[Any], bytes], Callable[[bytes], Any]
 ]
-
-
-def _json_encode(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def shipped_codecs() -> dict[str, CodecCase]:
@@ -527,6 +562,9 @@ def describe_machine(server_version: str, quick: bool) -> None:
     print(f"cpu:       {cpu} ({multiprocessing.cpu_count()} cores)")
     print(f"python:    {sys.version.split()[0]}, redis-py {redis.__version__}")
     print(f"server:    redis-server {server_version} on loopback TCP")
+    # Other processes on the machine slow every case; the load shows how much.
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"load:      {load} (1, 5 and 15 minute averages at the start)")
     print()
 
 
@@ -549,6 +587,7 @@ def _run_all(server: RedisServer, quick: bool) -> int:
         describe_machine(str(client.info("server")["redis_version"]), quick)
         results = [
             bench_add(client, sizes),
+            *filter(None, [bench_add_overhead(client, sizes)]),
             bench_pop(client, sizes),
             bench_update(client, sizes),
             bench_take(client, sizes),

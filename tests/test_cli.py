@@ -194,6 +194,7 @@ def test_purge_without_terminal_rejects(
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
     code, out, err = run_cli(capsys, "purge", key, "--url", redis_url)
     assert code == 1
+    assert out == ""
     assert "pass --yes" in err
     assert err.count("\n") == 1
     assert queue.dead_letter_count() == 1

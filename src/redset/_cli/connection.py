@@ -117,7 +117,7 @@ class EmbeddedServer:
         return None if self.process is None else self.process.pid
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start the server and wait until it answers PING."""
+        """Start the server and wait until it replies to PING."""
         arguments = [
             self.binary,
             "--port", "0",
@@ -152,7 +152,7 @@ class EmbeddedServer:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise CommandError(
-                        f"the embedded redis-server did not answer PING within "
+                        f"the embedded redis-server did not reply to PING within "
                         f"{timeout:g} s"
                     ) from None
                 time.sleep(0.01)
@@ -207,10 +207,10 @@ def connect(
 ) -> Iterator[Server]:
     """Open a client on the chosen server; start an embedded one if needed.
 
-    ``notify`` receives a line that says an embedded server was started.
+    ``notify`` receives a line that reports the start of an embedded server.
 
     Raises:
-        CommandError: the URL is invalid, the server does not answer, or no
+        CommandError: the URL is invalid, the server does not reply, or no
             server can be found or started.
     """
     chosen = url or environ.get("REDIS_URL") or None

@@ -42,7 +42,7 @@ __all__ = ["DEFAULT_SEEDS", "RunKeys", "run_demo", "run_worker"]
 
 DEFAULT_SEEDS = ("json", "http.client", "email")
 
-# Seconds a worker holds a module before the module returns to the frontier.
+# Seconds a worker may keep a module before the module returns to the frontier.
 # Short, so that a killed worker's module comes back quickly.
 LEASE_SECONDS = 2.0
 
@@ -166,7 +166,7 @@ class WorkerSettings:
 def run_worker(
     settings: WorkerSettings,
     ready: Barrier,
-    held: Queue[tuple[int, str]] | None,
+    kill_queue: Queue[tuple[int, str]] | None,
 ) -> None:
     """Crawl until the run is complete; the body of each worker process.
 
@@ -177,9 +177,9 @@ def run_worker(
         with redis.Redis.from_url(settings.url) as client:
             crawl = Crawl(client, settings.keys)
             ready.wait(timeout=START_TIMEOUT)
-            _crawl(crawl, settings, held)
+            _crawl(crawl, settings, kill_queue)
     except Exception as error:
-        # One line instead of multiprocessing's traceback; the parent sees
+        # One line instead of multiprocessing's traceback. The parent reads
         # the exit code and the module comes back when the lease expires.
         message = " ".join(str(error).split())
         print(
@@ -191,7 +191,7 @@ def run_worker(
 
 
 def _crawl(
-    crawl: Crawl, settings: WorkerSettings, held: Queue[tuple[int, str]] | None
+    crawl: Crawl, settings: WorkerSettings, kill_queue: Queue[tuple[int, str]] | None
 ) -> None:
     parent = os.getppid()
     while True:
@@ -205,8 +205,8 @@ def _crawl(
         lease = leases[0]
         module = lease.item
         claim_number = crawl.count("claims")
-        if settings.kill_at_claim == claim_number and held is not None:
-            held.put((settings.number, module))
+        if settings.kill_at_claim == claim_number and kill_queue is not None:
+            kill_queue.put((settings.number, module))
             time.sleep(3600)  # the parent kills this process here
 
         started = time.monotonic()
@@ -227,7 +227,7 @@ def _crawl(
 
 @dataclass
 class Outcome:
-    """What the supervisor saw while the workers ran."""
+    """The supervisor's record of a run: its time, the kill, and failed workers."""
 
     elapsed: float
     killed: tuple[int, str] | None
@@ -250,15 +250,15 @@ def _progress(crawl: Crawl, stream: TextIO, final: bool = False) -> None:
 def _supervise(
     crawl: Crawl,
     processes: list[BaseProcess],
-    held: Queue[tuple[int, str]] | None,
+    kill_queue: Queue[tuple[int, str]] | None,
     progress: TextIO | None,
 ) -> Outcome:
     started = time.perf_counter()
     killed: tuple[int, str] | None = None
     while any(process.is_alive() for process in processes):
-        if held is not None and killed is None:
+        if kill_queue is not None and killed is None:
             try:
-                killed = held.get(timeout=SUPERVISE_INTERVAL)
+                killed = kill_queue.get(timeout=SUPERVISE_INTERVAL)
             except queue.Empty:
                 pass
             else:
@@ -305,7 +305,7 @@ def run_demo(
         )
     crawl = Crawl(client, RunKeys.new())
     context = multiprocessing.get_context("spawn")
-    held: Queue[tuple[int, str]] | None = context.Queue() if kill_one else None
+    kill_queue: Queue[tuple[int, str]] | None = context.Queue() if kill_one else None
     ready = context.Barrier(workers + 1)
     processes: list[BaseProcess] = []
     try:
@@ -319,7 +319,7 @@ def run_demo(
             )
             process: BaseProcess = context.Process(
                 target=run_worker,
-                args=(settings, ready, held),
+                args=(settings, ready, kill_queue),
                 name=f"redset-demo-worker-{number}",
             )
             process.start()
@@ -331,7 +331,7 @@ def run_demo(
                 f"the worker processes did not start within {START_TIMEOUT:g} s"
             ) from None
         progress = sys.stderr if sys.stderr.isatty() else None
-        outcome = _supervise(crawl, processes, held, progress)
+        outcome = _supervise(crawl, processes, kill_queue, progress)
         if outcome.failed:
             raise CommandError(
                 f"worker {outcome.failed[0]} exited with an error before the "
