@@ -239,10 +239,10 @@ def connect(
             client.ping()
         except redis.RedisError as error:
             client.close()
+            reason = str(error).rstrip(".")
             raise CommandError(
-                f"cannot reach Redis at {redact(chosen)}: {str(error).rstrip('.')}; "
-                "check --url or "
-                "REDIS_URL"
+                f"cannot reach Redis at {redact(chosen)}: {reason}; "
+                "check --url or REDIS_URL"
             ) from None
         try:
             yield Server(chosen, client, embedded)

@@ -334,8 +334,9 @@ def run_demo(
         outcome = _supervise(crawl, processes, kill_queue, progress)
         if outcome.failed:
             raise CommandError(
-                f"worker {outcome.failed[0]} exited with an error before the "
-                "crawl was complete"
+                f"worker {outcome.failed[0]} exited with status "
+                f"{processes[outcome.failed[0] - 1].exitcode}; its own error "
+                "line, if it printed one, is above"
             )
         crawled = set(crawl.crawled)
         stats = crawl.stats()
