@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from importlib.util import find_spec
@@ -83,9 +83,33 @@ def _absolute_base(module: str, node: ast.ImportFrom) -> str | None:
     return ".".join(base) or None
 
 
-def _imports_in_tree(module: str, tree: ast.AST) -> set[str]:
+# Fields that hold nested statements: blocks of compound statements, except
+# handlers and match cases.
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _import_statements(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Yield every import statement, at any depth of nested blocks.
+
+    An import is always a statement, so only blocks are visited and
+    expressions are skipped, which makes this several times faster than
+    ``ast.walk`` over a large module.
+    """
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+            continue
+        for field in _BLOCK_FIELDS:
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                pending.extend(child for child in block if isinstance(child, ast.AST))
+
+
+def _imports_in_tree(module: str, tree: ast.Module) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _import_statements(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
