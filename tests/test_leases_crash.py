@@ -43,10 +43,13 @@ def work(url: str, key: str) -> None:
 
 
 def records(client: redis.Redis, name: str) -> list[tuple[str, str]]:
-    return [
-        tuple(entry.decode().split(" "))  # type: ignore[misc]  # "member pid"
-        for entry in client.lrange(name, 0, -1)
-    ]
+    """Read a list of "member pid" entries."""
+    entries: list[bytes] = client.lrange(name, 0, -1)  # type: ignore[assignment]  # a sync client returns the list itself
+    pairs = []
+    for entry in entries:
+        member, pid = entry.decode().split(" ")
+        pairs.append((member, pid))
+    return pairs
 
 
 @pytest.mark.slow
@@ -70,7 +73,8 @@ def test_killed_consumers_lose_nothing(
             time.sleep(chooser.uniform(0.01, 0.1))
             # Kill only workers that hold or have held leases, so each kill
             # can interrupt work rather than a process still importing.
-            working = {pid.decode() for pid in r.smembers(f"{key}:working")}
+            started: set[bytes] = r.smembers(f"{key}:working")  # type: ignore[assignment]  # a sync client returns the set itself
+            working = {pid.decode() for pid in started}
             alive = [w for w in workers if w.is_alive() and str(w.pid) in working]
             if not alive:
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import redis
@@ -249,19 +250,21 @@ class LeaseMachine(RuleBasedStateMachine):
         assert len(self.set) == len(model.waiting)
         assert self.set.in_flight() == len(model.leases)
         keys = self.set._lease_keys
-        waiting = dict(self.client.zrange(keys[0], 0, -1, withscores=True))
+        # redis-py types replies as a union over sync and async clients.
+        read: Any = self.client
+        waiting = dict(read.zrange(keys[0], 0, -1, withscores=True))
         assert waiting == {m.encode(): s for m, s in model.waiting.items()}
-        deadlines = dict(self.client.zrange(keys[1], 0, -1, withscores=True))
+        deadlines = dict(read.zrange(keys[1], 0, -1, withscores=True))
         assert deadlines == {m.encode(): d for m, (_, d, _) in model.leases.items()}
-        tokens = self.client.hgetall(keys[2])
+        tokens = read.hgetall(keys[2])
         assert tokens == {
             m.encode(): t.encode() for m, (t, _, _) in model.leases.items()
         }
-        claimed = {m: float(s) for m, s in self.client.hgetall(keys[3]).items()}
+        claimed = {m: float(s) for m, s in read.hgetall(keys[3]).items()}
         assert claimed == {m.encode(): s for m, (_, _, s) in model.leases.items()}
-        attempts = {m: int(n) for m, n in self.client.hgetall(keys[4]).items()}
+        attempts = {m: int(n) for m, n in read.hgetall(keys[4]).items()}
         assert attempts == {m.encode(): n for m, n in model.attempts.items()}
-        marks = self.client.hgetall(keys[5])
+        marks = read.hgetall(keys[5])
         assert {
             m: (f.decode(), float(s))
             for m, (f, _, s) in ((m, v.partition(b" ")) for m, v in marks.items())
@@ -280,6 +283,6 @@ def test_leases_match_model(r: redis.Redis, key: str) -> None:
         return LeaseMachine(r, f"{key}:{next(counter)}")
 
     run_state_machine_as_test(
-        fresh_machine,
+        fresh_machine,  # type: ignore[arg-type]  # Hypothesis documents factories too
         settings=settings(max_examples=30, stateful_step_count=30, deadline=None),
     )
