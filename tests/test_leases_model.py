@@ -65,8 +65,8 @@ class Model:
         return 0
 
     def owns(self, lease: Lease[str]) -> bool:
-        held = self.leases.get(lease.item)
-        return held is not None and held[0] == lease.token and held[1] > self.now
+        record = self.leases.get(lease.item)
+        return record is not None and record[0] == lease.token and record[1] > self.now
 
     def apply_mark(self, member: str) -> None:
         if member in self.marks:
@@ -139,23 +139,23 @@ class LeaseMachine(RuleBasedStateMachine):
             expected = self.model.zadd(flag, score, member) == 1
         assert self.set.add(member, score, update=policy) is expected  # type: ignore[arg-type]  # drawn from FLAGS
 
-    @rule(count=st.integers(min_value=1, max_value=3), lease=seconds)
-    def claim(self, count: int, lease: float) -> None:
+    @rule(count=st.integers(min_value=1, max_value=3), duration=seconds)
+    def claim(self, count: int, duration: float) -> None:
         self.model.reclaim()
         expected = []
         for member, score in self.model.next_waiting(count):
             del self.model.waiting[member]
             self.model.attempts[member] = self.model.attempts.get(member, 0) + 1
             expected.append((member, self.model.attempts[member]))
-            self.model.leases[member] = ("", self.model.now + lease, score)
-        got = self.set.claim(count, lease=lease)
-        assert [(held.item, held.attempts) for held in got] == expected
-        for held in got:
-            assert held.deadline == self.model.now + lease
-            assert held.token not in self.tokens
-            self.tokens.add(held.token)
-            _, deadline, score = self.model.leases[held.item]
-            self.model.leases[held.item] = (held.token, deadline, score)
+            self.model.leases[member] = ("", self.model.now + duration, score)
+        got = self.set.claim(count, lease=duration)
+        assert [(lease.item, lease.attempts) for lease in got] == expected
+        for lease in got:
+            assert lease.deadline == self.model.now + duration
+            assert lease.token not in self.tokens
+            self.tokens.add(lease.token)
+            _, deadline, score = self.model.leases[lease.item]
+            self.model.leases[lease.item] = (lease.token, deadline, score)
         self.handed_out.extend(got)
 
     @precondition(lambda self: self.handed_out)

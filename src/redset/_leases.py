@@ -55,8 +55,9 @@ __all__ = [
     "load_script_with_preludes",
 ]
 
-# Longest pause, in seconds, between two polls of a blocking claim, so an
-# item that another process adds or releases is handed out within this time.
+# Maximum pause, in seconds, between two polls of a blocking claim or of a
+# ScheduledSet pop, so an item that another process adds or releases is
+# handed out within this time.
 POLL_INTERVAL = 0.05
 
 # Reasons recorded with dead letters.
@@ -109,7 +110,7 @@ DEAD_LETTERS = load_lease_script("lease_dead_letters")
 
 @dataclass(frozen=True)
 class Lease(Generic[T]):
-    """One claimed item and the proof that this consumer holds it.
+    """One claimed item and the fencing token that proves this claim.
 
     ``deadline`` is the Unix time at which the lease ended when it was
     claimed; ``extend`` moves the deadline on the server but not here.
@@ -253,9 +254,9 @@ class LeaseMixin(Generic[T]):
     ) -> Operation[None]:
         """Move members that do not decode to dead letters, and log each one.
 
-        Each entry is (member, score, token): a claimed member has its lease
-        token and no score (its score when claimed is kept on the server); a
-        popped member has its score and an empty token.
+        Each entry is (member, score, token). A claimed member comes with its
+        lease token and no score, because the server kept its score. A popped
+        member comes with its score and an empty token.
         """
         arguments: list[Any] = [REASON_UNDECODABLE]
         for member, score, token in members:
