@@ -167,13 +167,13 @@ class SortedSet(SetCore[T]):
         self, *, lease: float, timeout: float | None = None
     ) -> AsyncIterator[Lease[T]]:
         """Claim one item for ``async with``: ack on success, release on error."""
-        held = await self._run(self._claim_one_op(lease, timeout))
+        claimed_lease = await self._run(self._claim_one_op(lease, timeout))
         try:
-            yield held
+            yield claimed_lease
         except BaseException:
-            await self.release(held)
+            await self.release(claimed_lease)
             raise
-        await self.ack(held)
+        await self.ack(claimed_lease)
 
     async def in_flight(self) -> int:
         """Count the items under a lease that has not expired."""

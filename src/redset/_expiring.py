@@ -1,9 +1,9 @@
 """The I/O-free core of ExpiringSet: members that each expire after a TTL.
 
 The set is a sorted set of member -> expiry time (Unix seconds). A member is
-live while its expiry time is later than now, so reads compare with now
-inside a Lua script and never need a cleanup pass to be correct; ``purge``
-only frees the memory of expired members.
+live while its expiry time is later than now. Reads compare with now inside
+a Lua script, so they are correct without a cleanup pass, and ``purge`` only
+frees the memory of expired members.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from . import _keys
 from ._protocol import (
-    Command,
     Operation,
     Script,
     Sleep,
@@ -43,7 +42,7 @@ from ._protocol import (
     load_script,
     logger,
 )
-from ._replies import as_bytes, as_float, as_pairs, as_text
+from ._replies import as_bytes, as_float, as_text
 from ._typing import T
 from .errors import DecodeError, EmptyError, InvalidTypeError, InvalidValueError
 
@@ -56,8 +55,9 @@ __all__ = [
     "load_script_with_preludes",
 ]
 
-# Longest pause, in seconds, between two polls of a blocking claim, so an
-# item that another process adds or releases is handed out within this time.
+# Maximum pause, in seconds, between two polls of a blocking claim or of a
+# ScheduledSet pop, so an item that another process adds or releases is
+# handed out within this time.
 POLL_INTERVAL = 0.05
 
 # Reasons recorded with dead letters.
@@ -105,11 +105,12 @@ DISCARD = load_lease_script("lease_discard")
 BURY = load_lease_script("lease_bury")
 REQUEUE = load_lease_script("lease_requeue")
 PURGE = load_lease_script("lease_purge")
+DEAD_LETTERS = load_lease_script("lease_dead_letters")
 
 
 @dataclass(frozen=True)
 class Lease(Generic[T]):
-    """One claimed item and the proof that this consumer holds it.
+    """One claimed item and the fencing token that proves this claim.
 
     ``deadline`` is the Unix time at which the lease ended when it was
     claimed; ``extend`` moves the deadline on the server but not here.
@@ -170,7 +171,7 @@ def check_max_attempts(value: object) -> int | None:
 
 def _parse_dead_info(info: Any) -> tuple[int, str]:
     """Split a dead-info value; a dead letter without one never decoded."""
-    if info is None:
+    if info is None or info is False:
         return 0, REASON_UNDECODABLE
     count, _, reason = as_text(info).partition(" ")
     return int(count), reason
@@ -253,9 +254,9 @@ class LeaseMixin(Generic[T]):
     ) -> Operation[None]:
         """Move members that do not decode to dead letters, and log each one.
 
-        Each entry is (member, score, token): a claimed member has its lease
-        token and no score (its score when claimed is kept on the server); a
-        popped member has its score and an empty token.
+        Each entry is (member, score, token). A claimed member comes with its
+        lease token and no score, because the server kept its score. A popped
+        member comes with its score and an empty token.
         """
         arguments: list[Any] = [REASON_UNDECODABLE]
         for member, score, token in members:
@@ -329,23 +330,22 @@ class LeaseMixin(Generic[T]):
             return []
         else:
             stop = limit - 1
-        dead_key, info_key = self._lease_keys[6], self._lease_keys[7]
-        pairs = as_pairs((yield from _zrange_op(dead_key, stop)))
-        if not pairs:
-            return []
-        infos = yield from _hmget_op(info_key, [member for member, _ in pairs])
+        reply = yield from self._lease_script_op(DEAD_LETTERS, stop)
         letters: list[DeadLetter[T]] = []
-        for (member, score), info in zip(pairs, infos, strict=True):
-            count, reason = _parse_dead_info(info)
+        for i in range(0, len(reply), 3):
+            member = as_bytes(reply[i])
+            count, reason = _parse_dead_info(reply[i + 2])
             try:
                 item: T | None = self._decode(member)
             except DecodeError:
                 item = None
-            letters.append(DeadLetter(member, score, count, reason, item))
+            letters.append(
+                DeadLetter(member, as_float(reply[i + 1]), count, reason, item)
+            )
         return letters
 
     def _dead_letter_count_op(self) -> Operation[int]:
-        return int((yield Command(("ZCARD", self._lease_keys[6]))))
+        return int((yield from self._lease_script_op(COUNT, "dead")))
 
     def _requeue_dead_letters_op(
         self, members: Iterable[bytes] | None
@@ -365,14 +365,6 @@ class LeaseMixin(Generic[T]):
 
     def _purge_dead_letters_op(self) -> Operation[int]:
         return int((yield from self._lease_script_op(PURGE)))
-
-
-def _zrange_op(key: str, stop: int) -> Operation[Any]:
-    return (yield Command(("ZRANGE", key, 0, stop, "WITHSCORES")))
-
-
-def _hmget_op(key: str, fields: list[bytes]) -> Operation[list[Any]]:
-    return list((yield Command(("HMGET", key, *fields))))
 
 
 def _delay_seconds(delay: object) -> float:

@@ -270,13 +270,13 @@ class SortedSet(SetCore[T]):
         Raises:
             EmptyError: no item could be claimed within ``timeout``.
         """
-        held = self._run(self._claim_one_op(lease, timeout))
+        claimed_lease = self._run(self._claim_one_op(lease, timeout))
         try:
-            yield held
+            yield claimed_lease
         except BaseException:
-            self.release(held)
+            self.release(claimed_lease)
             raise
-        self.ack(held)
+        self.ack(claimed_lease)
 
     def in_flight(self) -> int:
         """Count the items under a lease that has not expired."""

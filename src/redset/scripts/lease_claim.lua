@@ -3,8 +3,10 @@
 -- ARGV[4]: the maximum number of members to claim.
 -- ARGV[5]: the lease in seconds.
 -- ARGV[6]: a random prefix that makes each fencing token unique.
--- Returns {now, deadline, lowest waiting score or false, earliest lease
--- deadline or false, member1, token1, attempts1, member2, ...}.
+-- Returns {now, deadline, lowest waiting score, earliest lease deadline,
+-- member1, token1, attempts1, member2, ...}. The two middle fields tell a
+-- waiting caller when to poll again, so they are false when it claimed
+-- something or when there is no such member.
 reclaim()
 local picked = next_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
 local deadline = exact(now + tonumber(ARGV[5]))
@@ -22,7 +24,10 @@ for i = 1, #picked, 2 do
   claimed[#claimed + 1] = count
 end
 
-local reply = {exact(now), deadline, lowest_score(), next_deadline()}
+local reply = {exact(now), deadline, false, false}
+if #claimed == 0 then
+  reply[3], reply[4] = lowest_score(), next_deadline()
+end
 for _, value in ipairs(claimed) do
   reply[#reply + 1] = value
 end

@@ -1,11 +1,14 @@
 -- Count members after returning expired leases to the set.
 -- ARGV[3]: "waiting" (every waiting member), "due" (waiting members whose
--- score is at most now) or "in_flight" (members under a lease).
+-- score is at most now), "in_flight" (members under a lease) or "dead"
+-- (dead letters).
 reclaim()
-local what = ARGV[3]
-if what == 'due' then
+local counted = ARGV[3]
+if counted == 'due' then
   return redis.call('ZCOUNT', waiting, '-inf', now)
-elseif what == 'in_flight' then
+elseif counted == 'in_flight' then
   return redis.call('ZCARD', leases)
+elseif counted == 'dead' then
+  return redis.call('ZCARD', dead)
 end
 return redis.call('ZCARD', waiting)

@@ -1,0 +1,12 @@
+-- Read dead letters, lowest score first, after returning expired leases.
+-- ARGV[3]: the index of the last one to read (-1 for all).
+-- Returns {member1, score1, info1 or false, member2, ...}.
+reclaim()
+local found = redis.call('ZRANGE', dead, 0, tonumber(ARGV[3]), 'WITHSCORES')
+local reply = {}
+for i = 1, #found, 2 do
+  reply[#reply + 1] = found[i]
+  reply[#reply + 1] = found[i + 1]
+  reply[#reply + 1] = redis.call('HGET', dead_info, found[i])
+end
+return reply

@@ -1,0 +1,444 @@
+"""Leases, dead letters and their effect on the other operations."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+import redis.asyncio
+
+import redset.asyncio
+from redset import (
+    DeadLetter,
+    EmptyError,
+    InvalidTypeError,
+    InvalidValueError,
+    Lease,
+    ScheduledSet,
+    SortedSet,
+    TimeSortedSet,
+    WrongTypeError,
+)
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_claim_moves_items_in_flight(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add_scored([("a", 1), ("b", 2), ("c", 3)])
+    leases = s.claim(2, lease=30)
+    assert [lease.item for lease in leases] == ["a", "b"]
+    assert [lease.member for lease in leases] == [b"a", b"b"]
+    assert all(lease.attempts == 1 for lease in leases)
+    assert leases[0].token != leases[1].token
+    assert len(s) == 1
+    assert s.in_flight() == 2
+    assert "a" not in s
+    assert s.pop() == "c"
+
+
+def test_lease_deadline_uses_server_clock(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("a")
+    seconds, microseconds = r.time()
+    [lease] = s.claim(lease=10)
+    assert abs(lease.deadline - (seconds + microseconds / 1e6 + 10)) < 1
+
+
+def test_ack_finishes_lease_once(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("a")
+    [lease] = s.claim(lease=30)
+    assert s.ack(lease) is True
+    assert s.ack(lease) is False
+    assert s.in_flight() == 0
+    assert len(s) == 0
+
+
+def test_ack_many_counts_held_leases(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.update(["a", "b", "c"])
+    leases = s.claim(3, lease=30)
+    assert s.ack(leases[0])
+    assert s.ack_many(leases + leases) == 2
+    assert s.ack_many([]) == 0
+    assert s.in_flight() == 0
+
+
+def test_expired_lease_returns_item(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = TimeSortedSet(r, key, clock=clock)
+    s.update(["first", "second"])
+    [lease] = s.claim(lease=5)
+    assert lease.deadline == clock.now + 5
+    clock.now += 5
+    assert len(s) == 2
+    assert s.in_flight() == 0
+    assert s.peek() == "first"
+    [again] = s.claim(lease=5)
+    assert again.item == "first"
+    assert again.attempts == 2
+
+
+def test_stale_token_cannot_touch_new_claim(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    consumer_a = SortedSet(r, key, clock=clock)
+    consumer_b = SortedSet(r, key, clock=clock)
+    consumer_a.add("job")
+    [lease_a] = consumer_a.claim(lease=1)
+    clock.now += 2
+    [lease_b] = consumer_b.claim(lease=10)
+    assert lease_b.item == "job"
+    assert lease_b.token != lease_a.token
+    assert consumer_a.ack(lease_a) is False
+    assert consumer_a.release(lease_a) is False
+    assert consumer_a.extend(lease_a, 60) is False
+    assert consumer_a.in_flight() == 1
+    assert len(consumer_a) == 0
+    assert consumer_b.ack(lease_b) is True
+    assert consumer_b.in_flight() == 0
+
+
+def test_stale_token_with_server_clock(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    [lease_a] = s.claim(lease=0.05)
+    time.sleep(0.1)
+    [lease_b] = s.claim(lease=10)
+    assert s.ack(lease_a) is False
+    assert s.release(lease_a) is False
+    assert s.extend(lease_a, 10) is False
+    assert s.ack(lease_b) is True
+
+
+def test_expired_lease_cannot_be_acked(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock)
+    s.add("job")
+    [lease] = s.claim(lease=1)
+    clock.now += 1
+    assert s.ack(lease) is False
+    assert len(s) == 1
+
+
+def test_extend_moves_deadline_from_now(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock)
+    s.add("job")
+    [lease] = s.claim(lease=10)
+    clock.now += 8
+    assert s.extend(lease, 10) is True
+    clock.now += 9
+    assert s.in_flight() == 1
+    assert s.ack(lease) is True
+
+
+def test_release_puts_item_back_with_score(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add_scored([("a", 1), ("b", 2)])
+    [lease] = s.claim(lease=30)
+    assert s.release(lease) is True
+    assert s.release(lease) is False
+    assert s.score("a") == 1.0
+    [again] = s.claim(lease=30)
+    assert again.item == "a"
+    assert again.attempts == 2
+
+
+def test_release_delay_needs_scheduled_set(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("a")
+    [lease] = s.claim(lease=30)
+    with pytest.raises(InvalidValueError, match="ScheduledSet"):
+        s.release(lease, delay=5)
+    assert s.in_flight() == 1
+
+
+def test_scheduled_release_delay_sets_due_time(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = ScheduledSet(r, key, clock=clock)
+    s.add("a", delay=0)
+    [lease] = s.claim(lease=30)
+    assert s.release(lease, delay=60) is True
+    assert s.score("a") == clock.now + 60
+    assert s.available() == 0
+    assert s.claim(lease=30) == []
+    clock.now += 60
+    assert [lease.item for lease in s.claim(lease=30)] == ["a"]
+
+
+def test_scheduled_claim_takes_only_due_items(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = ScheduledSet(r, key, clock=clock)
+    s.add("now")
+    s.add("later", delay=10)
+    assert [lease.item for lease in s.claim(5, lease=30)] == ["now"]
+    assert s.claim(5, lease=30) == []
+    clock.now += 10
+    assert [lease.item for lease in s.claim(5, lease=30)] == ["later"]
+
+
+def test_readd_in_flight_waits_for_ack(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 1)
+    [lease] = s.claim(lease=30)
+    assert s.add("job", 5) is True
+    assert s.add("job", 7) is False
+    assert len(s) == 0
+    assert s.claim(lease=30) == []
+    assert s.ack(lease) is True
+    assert s.score("job") == 7.0
+    [again] = s.claim(lease=30)
+    assert again.attempts == 1
+
+
+def test_readd_in_flight_survives_expiry(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = TimeSortedSet(r, key, clock=clock)
+    s.add("job")
+    first_score = s.score("job")
+    assert s.claim(lease=1)
+    clock.now += 0.5
+    assert s.add("job") is True
+    clock.now += 1
+    assert len(s) == 1
+    assert s.score("job") == first_score
+    [again] = s.claim(lease=1)
+    assert again.attempts == 2
+
+
+def test_discard_cancels_readd_mark(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    [lease] = s.claim(lease=30)
+    s.add("job")
+    assert s.discard("job") is True
+    assert s.discard("job") is False
+    assert s.ack(lease) is True
+    assert len(s) == 0
+
+
+def test_max_attempts_moves_item_to_dead_letters(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock, max_attempts=2)
+    s.add("poison", 3)
+    for attempt in (1, 2):
+        [lease] = s.claim(lease=1)
+        assert lease.attempts == attempt
+        clock.now += 1
+    assert len(s) == 0
+    assert s.dead_letter_count() == 1
+    assert s.dead_letters() == [DeadLetter(b"poison", 3.0, 2, "max_attempts", "poison")]
+    assert s.requeue_dead_letters() == 1
+    assert s.dead_letter_count() == 0
+    [lease] = s.claim(lease=1)
+    assert lease.attempts == 1
+
+
+def test_release_counts_toward_max_attempts(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key, max_attempts=1)
+    s.add("job")
+    [lease] = s.claim(lease=30)
+    assert s.release(lease) is True
+    assert len(s) == 0
+    assert [letter.reason for letter in s.dead_letters()] == ["max_attempts"]
+
+
+def test_ack_resets_attempts(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key, max_attempts=2)
+    s.add("job")
+    [lease] = s.claim(lease=30)
+    s.release(lease)
+    [lease] = s.claim(lease=30)
+    assert lease.attempts == 2
+    s.ack(lease)
+    s.add("job")
+    [lease] = s.claim(lease=30)
+    assert lease.attempts == 1
+
+
+def test_pop_resets_attempts(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    s.release(s.claim(lease=30)[0])
+    assert s.pop() == "job"
+    s.add("job")
+    assert s.claim(lease=30)[0].attempts == 1
+
+
+def test_undecodable_claim_goes_to_dead_letters(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff": 1, b"good": 2})
+    [lease] = s.claim(2, lease=30)
+    assert lease.item == "good"
+    assert s.in_flight() == 1
+    [letter] = s.dead_letters()
+    assert letter == DeadLetter(b"\xff", 1.0, 1, "undecodable", None)
+
+
+def test_dead_letters_limit_and_purge(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key, max_attempts=1)
+    s.add_scored([("a", 1), ("b", 2), ("c", 3)])
+    for lease in s.claim(3, lease=30):
+        s.release(lease)
+    assert [letter.item for letter in s.dead_letters(limit=2)] == ["a", "b"]
+    assert s.dead_letters(limit=0) == []
+    assert s.requeue_dead_letters([b"b"]) == 1
+    assert s.requeue_dead_letters([b"b"]) == 0
+    assert s.requeue_dead_letters([]) == 0
+    assert list(s) == ["b"]
+    assert s.purge_dead_letters() == 2
+    assert s.dead_letter_count() == 0
+    with pytest.raises(InvalidTypeError):
+        s.requeue_dead_letters(["a"])  # type: ignore[list-item]  # members are bytes
+
+
+def test_claimed_acks_on_success(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    with s.claimed(lease=30) as lease:
+        assert lease.item == "job"
+        assert s.in_flight() == 1
+    assert s.in_flight() == 0
+    assert len(s) == 0
+    with pytest.raises(EmptyError), s.claimed(lease=30, timeout=0.001):
+        pass
+
+
+def test_claimed_releases_on_error(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    with pytest.raises(RuntimeError), s.claimed(lease=30):
+        raise RuntimeError("worker failed")
+    assert s.in_flight() == 0
+    assert list(s) == ["job"]
+
+
+@pytest.mark.parametrize("timeout", [0.0005, 0.001, 0.1])
+@pytest.mark.parametrize("cls", [SortedSet, ScheduledSet])
+def test_blocking_claim_on_empty_set_returns(
+    r: redis.Redis, key: str, timeout: float, cls: type[SortedSet[str]]
+) -> None:
+    s = cls(r, key)
+    started = time.monotonic()
+    assert s.claim(lease=30, timeout=timeout) == []
+    assert s.claim(5, lease=30, timeout=timeout) == []
+    assert time.monotonic() - started < 1.0
+
+
+def test_blocking_claim_sees_expiring_lease(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    assert s.claim(lease=0.1)
+    started = time.monotonic()
+    [second] = s.claim(lease=30, timeout=2)
+    assert time.monotonic() - started < 1.0
+    assert second.attempts == 2
+
+
+def test_blocking_pop_sees_expiring_lease(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    s.claim(lease=0.1)
+    started = time.monotonic()
+    assert s.pop(timeout=2) == "job"
+    assert time.monotonic() - started < 1.0
+
+
+def test_claim_rejects_bad_arguments(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    for lease in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(InvalidValueError):
+            s.claim(lease=lease)
+    with pytest.raises(InvalidTypeError):
+        s.claim(lease="10")  # type: ignore[arg-type]  # checked at run time
+    with pytest.raises(InvalidValueError):
+        s.claim(-1, lease=10)
+    with pytest.raises(InvalidTypeError):
+        s.ack("job")  # type: ignore[arg-type]  # checked at run time
+    with pytest.raises(InvalidValueError, match="max_attempts"):
+        SortedSet(r, key, max_attempts=0)
+    assert s.claim(0, lease=10) == []
+    assert len(s) == 1
+
+
+def test_clear_ends_leases_keeps_dead_letters(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key, max_attempts=1)
+    s.update(["a", "b", "c"])
+    s.release(s.claim(lease=30)[0])
+    [lease] = s.claim(lease=30)
+    s.clear()
+    assert len(s) == 0
+    assert s.in_flight() == 0
+    assert s.ack(lease) is False
+    assert s.dead_letter_count() == 1
+
+
+def test_wrong_type_of_lease_key_is_named(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job")
+    tokens_key = s._lease_keys[2]
+    r.set(tokens_key, "oops")
+    with pytest.raises(WrongTypeError, match="not a hash"):
+        s.claim(lease=10)
+
+
+async def test_async_lease_cycle(ar: redis.asyncio.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = redset.asyncio.SortedSet(ar, key, clock=clock, max_attempts=2)
+    await s.update(["a", "b"])
+    leases = await s.claim(2, lease=5)
+    assert [lease.item for lease in leases] == ["a", "b"]
+    assert isinstance(leases[0], Lease)
+    assert await s.in_flight() == 2
+    assert await s.extend(leases[0], 10) is True
+    assert await s.ack(leases[0]) is True
+    assert await s.release(leases[1]) is True
+    assert await s.ack_many(leases) == 0
+    async with s.claimed(lease=5) as lease:
+        assert lease.item == "b"
+        assert lease.attempts == 2
+    assert await s.count() == 0
+    await s.add("c")
+    [lease] = await s.claim(lease=1)
+    clock.now += 1
+    [lease] = await s.claim(lease=1)
+    clock.now += 1
+    assert await s.dead_letter_count() == 1
+    [letter] = await s.dead_letters()
+    assert letter.attempts == 2
+    assert await s.requeue_dead_letters() == 1
+    assert await s.count() == 1
+    await s.clear()
+    assert await s.purge_dead_letters() == 0
+
+
+async def test_async_blocking_claim_returns(ar: redis.asyncio.Redis, key: str) -> None:
+    s = redset.asyncio.ScheduledSet(ar, key)
+    started = time.monotonic()
+    for timeout in (0.0005, 0.001, 0.1):
+        assert await s.claim(lease=10, timeout=timeout) == []
+    with pytest.raises(EmptyError):
+        async with s.claimed(lease=10, timeout=0.001):
+            pass
+    assert time.monotonic() - started < 1.0
+
+
+async def test_async_claimed_releases_on_error(
+    ar: redis.asyncio.Redis, key: str
+) -> None:
+    s = redset.asyncio.SortedSet(ar, key)
+    await s.add("job")
+    with pytest.raises(RuntimeError):
+        async with s.claimed(lease=30):
+            raise RuntimeError("worker failed")
+    assert await s.in_flight() == 0
+    assert await s.count() == 1
