@@ -9,12 +9,9 @@ calls on the same server, in many short runs paired by time, and reports
 medians. A ratio is redset's time over redis-py's time, so 1.05x means
 redset took 5% longer.
 
-Codec cases come from benchmarks/bench_codecs.py when that module exists:
-it defines ``CODECS``, a dict from a codec's name to a tuple ``(codec,
-make_value, raw_encode, raw_decode)``, where ``make_value(i)`` builds the
-i-th sample value and ``raw_encode``/``raw_decode`` are what a redis-py user
-would write by hand. Without it, the codecs shipped in ``redset.codecs`` are
-measured.
+Each codec that redset exports is timed through Redis (add + pop) against
+the same values encoded by hand. When benchmarks/bench_codecs.py exists,
+its ``run()`` also prints each codec's encode + decode speed without Redis.
 """
 
 from __future__ import annotations
@@ -39,6 +36,7 @@ from typing import Any
 
 import redis
 
+import redset
 from redset import BytesCodec, ScheduledSet, SortedSet, TextCodec, TimeSortedSet
 from redset._cli.output import table
 from redset.codecs import SerializerCodec
@@ -358,23 +356,60 @@ CodecCase = tuple[
 ]
 
 
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
 def shipped_codecs() -> dict[str, CodecCase]:
-    """Return the codec cases: bench_codecs.CODECS, else the codecs on main."""
-    try:
-        import bench_codecs  # type: ignore[import-not-found]
-    except ImportError:
-        return {
-            "TextCodec": (TextCodec(), lambda i: f"job:{i}", str.encode, bytes.decode),
-            "BytesCodec": (BytesCodec(), lambda i: b"job:%d" % i, bytes, bytes),
-            "SerializerCodec(json)": (
-                SerializerCodec(json),
-                lambda i: {"id": i, "kind": "resize", "size": [640, 480]},
-                lambda value: json.dumps(value).encode(),
-                json.loads,
-            ),
-        }
-    cases: dict[str, CodecCase] = bench_codecs.CODECS
+    """Return a case for each codec this redset has, with a hand-written twin."""
+    task = {"id": 7, "kind": "resize", "size": [640, 480]}
+    cases: dict[str, CodecCase] = {
+        "TextCodec": (TextCodec(), lambda i: f"job:{i}", str.encode, bytes.decode),
+        "BytesCodec": (BytesCodec(), lambda i: b"job:%d" % i, bytes, bytes),
+        "SerializerCodec(json)": (
+            SerializerCodec(json),
+            lambda i: {**task, "id": i},
+            lambda value: json.dumps(value).encode(),
+            json.loads,
+        ),
+    }
+    # JsonCodec and MsgpackCodec come with the codecs branch.
+    json_codec = getattr(redset, "JsonCodec", None)
+    if json_codec is not None:
+        cases["JsonCodec()"] = (
+            json_codec(),
+            lambda i: {**task, "id": i},
+            _canonical_json,
+            json.loads,
+        )
+    msgpack_codec = getattr(redset, "MsgpackCodec", None)
+    if msgpack_codec is not None:
+        import msgpack  # type: ignore[import-untyped, unused-ignore]
+
+        cases["MsgpackCodec()"] = (
+            msgpack_codec(),
+            lambda i: {**task, "id": i},
+            msgpack.packb,
+            msgpack.unpackb,
+        )
     return cases
+
+
+def print_codec_speeds(quick: bool) -> None:
+    """Print benchmarks/bench_codecs.py's encode + decode table, if present.
+
+    That module, from the codecs work, times each codec without Redis
+    against the library it wraps; its ``run()`` prints the table.
+    """
+    try:
+        import bench_codecs  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print(
+            "codec encode + decode without Redis: benchmarks/bench_codecs.py not found"
+        )
+        return
+    print("codec encode + decode without Redis (benchmarks/bench_codecs.py):")
+    bench_codecs.run(seconds=0.1 if quick else 0.3, repeats=3 if quick else 5)
 
 
 def bench_codec(
@@ -663,6 +698,8 @@ def _run_all(server: RedisServer, quick: bool) -> int:
         )
         if claim is None:
             print("claim + ack: skipped, this redset has no leases")
+        print()
+        print_codec_speeds(quick)
         print()
 
         queue_results = bench_work_queue(server, client, sizes)
