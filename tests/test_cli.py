@@ -24,7 +24,7 @@ from redset import TimeSortedSet
 from redset._cli import main
 from redset._cli.graph import find_module_spec, module_imports, walk
 from redset._cli.output import format_member, format_score
-from servers import free_port
+from servers import RedisServer, find_redis_binaries, free_port
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -298,6 +298,26 @@ def test_embedded_server_started_and_stopped(
     pid, socket_path = int(match[1]), Path(match[2])
     assert not process_exists(pid)
     assert not socket_path.parent.exists()
+
+
+def test_server_on_default_address_is_used(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    binary = find_redis_binaries()[0].path
+    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
+    try:
+        server.client().zadd("jobs", {"a": 1})
+        code = main(["peek", "jobs"], default_address=("127.0.0.1", server.port))
+    finally:
+        # kill(), not stop(), because nothing on this server needs saving.
+        server.kill()
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "embedded" not in captured.err
+    assert captured.out.splitlines()[1].split() == ["0", "1", "a"]
 
 
 def test_embedded_server_stopped_after_error(
