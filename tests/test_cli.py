@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pytest
 import redis
 
 from redset import TimeSortedSet
-from redset._cli import main
+from redset._cli import demo, main
 from redset._cli.graph import find_module_spec, module_imports, walk
 from redset._cli.output import format_member, format_score
 from servers import RedisServer, find_redis_binaries, free_port
@@ -513,3 +514,17 @@ def test_demo_kill_one_needs_two_workers(
     )
     assert code == 1
     assert "--workers 2 or more" in err
+
+
+def test_heartbeat_keeps_lease_alive(
+    r: redis.Redis, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo, "LEASE_SECONDS", 0.3)
+    frontier: TimeSortedSet[str] = TimeSortedSet(r, key)
+    frontier.add("slow.module")
+    [lease] = frontier.claim(1, lease=0.3)
+    with demo._heartbeat(frontier, lease):
+        time.sleep(1.0)  # three lease lengths
+        assert frontier.claim(1, lease=0.3) == []
+    assert frontier.ack(lease)
+    assert frontier.in_flight() == 0

@@ -23,7 +23,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
@@ -32,6 +33,7 @@ from typing import TextIO
 
 import redis
 
+from .._leases import Lease
 from .._replies import as_text
 from .._sync import ExpiringSet, TimeSortedSet
 from .connection import CommandError
@@ -190,6 +192,29 @@ def run_worker(
         sys.exit(1)
 
 
+@contextmanager
+def _heartbeat(frontier: TimeSortedSet[str], lease: Lease[str]) -> Iterator[None]:
+    """Extend ``lease`` every third of its length until the block ends.
+
+    A module that takes long to parse (or a stalled machine) must not let the
+    lease run out, or another worker would process the module again.
+    """
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(LEASE_SECONDS / 3):
+            if not frontier.extend(lease, LEASE_SECONDS):
+                return  # the lease was lost already; nothing left to extend
+
+    thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def _crawl(
     crawl: Crawl, settings: WorkerSettings, kill_queue: Queue[tuple[int, str]] | None
 ) -> None:
@@ -209,11 +234,8 @@ def _crawl(
             kill_queue.put((settings.number, module))
             time.sleep(3600)  # the parent kills this process here
 
-        started = time.monotonic()
-        imports = module_imports(module)
-        if time.monotonic() - started > LEASE_SECONDS / 2:
-            # A heartbeat: a slow parse must not let the lease run out.
-            crawl.frontier.extend(lease, LEASE_SECONDS)
+        with _heartbeat(crawl.frontier, lease):
+            imports = module_imports(module)
 
         crawl.count("duplicate_adds", crawl.queue(imports))
         if lease.attempts > 1:
