@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -242,13 +243,32 @@ def test_max_attempts_moves_item_to_dead_letters(r: redis.Redis, key: str) -> No
     assert lease.attempts == 1
 
 
-def test_release_counts_toward_max_attempts(r: redis.Redis, key: str) -> None:
+def test_release_counts_toward_max_attempts(
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
     s = SortedSet(r, key, max_attempts=1)
     s.add("job")
     [lease] = s.claim(lease=30)
-    assert s.release(lease) is True
+    with caplog.at_level(logging.WARNING, logger="redset"):
+        assert s.release(lease) is True
+    assert "dead letters" in caplog.text
     assert len(s) == 0
     assert [letter.reason for letter in s.dead_letters()] == ["max_attempts"]
+
+
+def test_claim_logs_expired_dead_letters(
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock, max_attempts=1)
+    s.add_scored([("poison", 1), ("next", 2)])
+    s.claim(lease=1)
+    clock.now += 1
+    with caplog.at_level(logging.WARNING, logger="redset"):
+        [lease] = s.claim(lease=1)
+    assert lease.item == "next"
+    assert "b'poison'" in caplog.text
+    assert s.dead_letter_count() == 1
 
 
 def test_ack_resets_attempts(r: redis.Redis, key: str) -> None:

@@ -284,5 +284,5 @@ def test_leases_match_model(r: redis.Redis, key: str) -> None:
 
     run_state_machine_as_test(
         fresh_machine,  # type: ignore[arg-type]  # Hypothesis documents factories too
-        settings=settings(max_examples=30, stateful_step_count=30, deadline=None),
+        settings=settings(max_examples=60, stateful_step_count=40, deadline=None),
     )

@@ -282,7 +282,11 @@ class SetCore(LeaseMixin[T]):
 
     @property
     def dead_letter_key(self) -> str:
-        """The Redis key of the set's dead letters (members that no longer decode)."""
+        """The Redis key of the set's dead letters.
+
+        A sorted set of member -> score: members that no longer decode, and
+        items delivered ``max_attempts`` times without an ack.
+        """
         return self._dead_key
 
     def __repr__(self) -> str:

@@ -3,8 +3,8 @@
 ``claim`` moves items from a set into its in-flight record with a deadline.
 The consumer then acks each item (done), releases it (put it back) or extends
 its lease. A lease whose deadline passes returns its item to the set the next
-time any lease-aware operation runs: every script here first moves expired
-leases back (see ``reclaim`` in ``scripts/lease_prelude.lua``), so no
+time a claim, add, pop, peek, count or discard runs: those scripts first move
+expired leases back (see ``reclaim`` in ``scripts/lease_prelude.lua``), so no
 background process is needed.
 
 Each lease carries a fencing token, unique per claim. Ack, release and extend
@@ -112,8 +112,8 @@ DEAD_LETTERS = load_lease_script("lease_dead_letters")
 class Lease(Generic[T]):
     """One claimed item and the fencing token that proves this claim.
 
-    ``deadline`` is the Unix time at which the lease ended when it was
-    claimed; ``extend`` moves the deadline on the server but not here.
+    ``deadline`` is the Unix time at which the lease ends, as the claim set
+    it. ``extend`` moves the deadline on the server but not here.
     ``attempts`` counts deliveries of the item since its last ack, this one
     included, so it is 1 on the first delivery.
     """
@@ -127,7 +127,7 @@ class Lease(Generic[T]):
 
 @dataclass(frozen=True)
 class DeadLetter(Generic[T]):
-    """A member moved out of the set for good, and why.
+    """A member moved from the set to its dead letters, and why.
 
     ``reason`` is ``"max_attempts"`` (delivered ``max_attempts`` times
     without an ack) or ``"undecodable"`` (the codec failed on it). ``item``
@@ -214,10 +214,13 @@ class LeaseMixin(Generic[T]):
             )
             now = as_float(reply[0])
             deadline = as_float(reply[1])
-            leases = yield from self._decode_claimed_op(reply[4:], deadline)
+            claimed_from = 5 + int(reply[4])
+            self._log_max_attempts(reply[5:claimed_from])
+            claimed = reply[claimed_from:]
+            leases = yield from self._decode_claimed_op(claimed, deadline)
             if leases or give_up is None:
                 return leases
-            if len(reply) > 4:
+            if claimed:
                 # Every claimed member went to dead letters: claim again.
                 continue
             remaining = give_up - time.monotonic()
@@ -307,8 +310,23 @@ class LeaseMixin(Generic[T]):
                     "so release without a delay, or add the item with a new score"
                 )
             seconds = _delay_seconds(delay)
-        reply = yield from self._lease_script_op(RELEASE, member, token, seconds)
-        return bool(reply)
+        reply = int((yield from self._lease_script_op(RELEASE, member, token, seconds)))
+        if reply == 2:
+            self._log_max_attempts([member])
+        return reply > 0
+
+    def _log_max_attempts(self, members: Sequence[Any]) -> None:
+        # NOTE: other scripts also return expired leases to the set and may
+        # move items to dead letters there; only claim and release log it.
+        for member in members:
+            logger.warning(
+                "Moved member %r of %r to dead letters %r: delivered %s times "
+                "without an ack",
+                as_bytes(member)[:200],
+                self._name,
+                self._lease_keys[6],
+                self._max_attempts,
+            )
 
     def _extend_op(self, lease: Lease[T], seconds: object) -> Operation[bool]:
         member, token = self._lease_arguments(lease)

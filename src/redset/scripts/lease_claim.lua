@@ -4,9 +4,9 @@
 -- ARGV[5]: the lease in seconds.
 -- ARGV[6]: a random prefix that makes each fencing token unique.
 -- Returns {now, deadline, lowest waiting score, earliest lease deadline,
--- member1, token1, attempts1, member2, ...}. The two middle fields tell a
--- waiting caller when to poll again, so they are false when it claimed
--- something or when there is no such member.
+-- B, B members moved to dead letters, member1, token1, attempts1, ...}.
+-- The score and lease deadline tell a waiting caller when to poll again, so
+-- they are false when it claimed something or when there is no such member.
 reclaim()
 local picked = next_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
 local deadline = exact(now + tonumber(ARGV[5]))
@@ -24,9 +24,12 @@ for i = 1, #picked, 2 do
   claimed[#claimed + 1] = count
 end
 
-local reply = {exact(now), deadline, false, false}
+local reply = {exact(now), deadline, false, false, #buried}
 if #claimed == 0 then
   reply[3], reply[4] = lowest_score(), next_deadline()
+end
+for _, member in ipairs(buried) do
+  reply[#reply + 1] = member
 end
 for _, value in ipairs(claimed) do
   reply[#reply + 1] = value

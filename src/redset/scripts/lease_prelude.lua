@@ -1,4 +1,4 @@
--- Shared head of every lease script; redset prepends it to each one, after
+-- Shared head of every lease script. redset prepends it to each one, after
 -- clock_prelude.lua, which sets `now` from ARGV[1].
 -- KEYS[1]: the set (waiting members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
@@ -14,6 +14,9 @@ local waiting, leases, tokens, claimed_scores, attempts, readded, dead, dead_inf
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
 local max_attempts = tonumber(ARGV[2])
+
+-- Members this call moved to dead letters for using up their deliveries.
+local buried = {}
 
 local function zadd(key, flag, score, member)
   if flag == '' then
@@ -64,6 +67,7 @@ local function end_lease(member, score)
   local count = tonumber(redis.call('HGET', attempts, member) or 0)
   if max_attempts and count >= max_attempts then
     bury(member, score, count, 'max_attempts')
+    buried[#buried + 1] = member
   else
     redis.call('ZADD', waiting, score, member)
   end
