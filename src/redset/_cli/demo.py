@@ -1,0 +1,433 @@
+"""``redset demo``: crawl this Python's import graph with worker processes.
+
+The frontier is a TimeSortedSet of module names handed out with leases. Each
+worker claims a name, parses that module's source (see ``graph``), and adds
+every module it imports. Two ExpiringSets keep the books. ``seen`` contains
+every module ever queued, so a module imported from many places is queued
+once: its later adds return False and are counted as duplicates absorbed.
+``crawled`` contains every module whose imports are all queued. The crawl
+is complete when ``crawled`` is as large as ``seen``.
+
+A worker that dies while it holds a lease loses nothing: once the lease
+expires, the module goes back to the frontier and another worker processes
+it again, which its lease's ``attempts`` count shows.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from typing import TextIO
+
+import redis
+
+from .._leases import Lease
+from .._replies import as_text
+from .._sync import ExpiringSet, TimeSortedSet
+from .connection import CommandError
+from .graph import check_seeds, module_imports, walk
+from .output import table
+
+__all__ = ["DEFAULT_SEEDS", "RunKeys", "run_demo", "run_worker"]
+
+DEFAULT_SEEDS = ("json", "http.client", "email")
+
+# Seconds a worker may keep a module before the module returns to the frontier.
+# Short, so that a killed worker's module comes back quickly.
+LEASE_SECONDS = 2.0
+
+# Seconds a worker waits for a module before it checks whether the crawl is
+# complete.
+CLAIM_WAIT = 0.2
+
+# How long the run's ExpiringSets remember a module. The keys are deleted at
+# the end of the run; this bounds what a run that was itself killed leaves.
+MEMORY_SECONDS = 3600.0
+
+# With --kill-one, the worker that makes the run's fifth claim stops while
+# it holds that lease, and the parent kills it there. Counting claims across
+# the run, not per worker, makes the kill happen in any graph of five or more
+# modules, however the claims are shared out.
+KILL_AT_CLAIM = 5
+
+# Seconds the parent and the workers wait for each other at the start.
+START_TIMEOUT = 60.0
+
+# Seconds between two updates of the progress line and two liveness checks.
+SUPERVISE_INTERVAL = 0.1
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """The Redis keys of one demo run, under a unique prefix.
+
+    The prefix is a cluster hash tag, so every key of the run, the sets'
+    auxiliary keys included, lives in one slot.
+    """
+
+    prefix: str
+
+    @classmethod
+    def new(cls) -> RunKeys:
+        return cls(f"redset-demo:{{{uuid.uuid4().hex[:12]}}}")
+
+    @property
+    def frontier(self) -> str:
+        return f"{self.prefix}:frontier"
+
+    @property
+    def seen(self) -> str:
+        return f"{self.prefix}:seen"
+
+    @property
+    def crawled(self) -> str:
+        return f"{self.prefix}:crawled"
+
+    @property
+    def stats(self) -> str:
+        return f"{self.prefix}:stats"
+
+    @property
+    def repeated(self) -> str:
+        return f"{self.prefix}:processed-again"
+
+
+class Crawl:
+    """The sets and counters of one run, on one client."""
+
+    def __init__(self, client: redis.Redis, keys: RunKeys) -> None:
+        self.client = client
+        self.keys = keys
+        self.frontier: TimeSortedSet[str] = TimeSortedSet(client, keys.frontier)
+        self.seen: ExpiringSet[str] = ExpiringSet(client, keys.seen, ttl=MEMORY_SECONDS)
+        self.crawled: ExpiringSet[str] = ExpiringSet(
+            client, keys.crawled, ttl=MEMORY_SECONDS
+        )
+
+    def queue(self, modules: Sequence[str]) -> int:
+        """Queue the modules never seen before; return how many were not new."""
+        new = [module for module in modules if self.seen.add(module)]
+        if new:
+            self.frontier.update(new)
+        return len(modules) - len(new)
+
+    def requeue_unfinished(self, modules: Sequence[str]) -> None:
+        """Queue modules that were seen but never crawled.
+
+        A worker killed between marking a module seen and queuing it would
+        otherwise lose it. A module that is waiting already is absorbed by
+        the frontier.
+        """
+        unfinished = [module for module in modules if module not in self.crawled]
+        if unfinished:
+            self.frontier.update(unfinished)
+
+    def is_complete(self) -> bool:
+        # Read crawled first: every crawled module is in seen, and its imports
+        # were in seen before it was crawled, so equal sizes read in this
+        # order mean nothing is left.
+        crawled = len(self.crawled)
+        return crawled == len(self.seen)
+
+    def count(self, field: str, amount: int = 1) -> int:
+        """Add ``amount`` to a counter of the run; return the new value."""
+        return self.client.hincrby(self.keys.stats, field, amount)
+
+    def stats(self) -> dict[str, int]:
+        raw = self.client.hgetall(self.keys.stats)
+        return {as_text(key): int(value) for key, value in raw.items()}
+
+    def delete(self) -> None:
+        """Delete every key of the run."""
+        names = list(self.client.scan_iter(match=f"{self.keys.prefix}:*", count=1000))
+        if names:
+            self.client.delete(*names)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    url: str
+    keys: RunKeys
+    number: int
+    # Stop on the lease of the run's claim with this number and report it.
+    kill_at_claim: int | None = None
+
+
+def run_worker(
+    settings: WorkerSettings,
+    ready: Barrier,
+    kill_queue: Queue[tuple[int, str]] | None,
+) -> None:
+    """Crawl until the run is complete; the body of each worker process.
+
+    The worker connects, then waits at ``ready`` for the others, so that the
+    time measured is the crawl's and not the processes' start-up.
+    """
+    try:
+        with redis.Redis.from_url(settings.url) as client:
+            crawl = Crawl(client, settings.keys)
+            ready.wait(timeout=START_TIMEOUT)
+            _crawl(crawl, settings, kill_queue)
+    except Exception as error:
+        # One line instead of multiprocessing's traceback. The parent reads
+        # the exit code and the module comes back when the lease expires.
+        message = " ".join(str(error).split())
+        print(
+            f"redset: error: worker {settings.number} failed: "
+            f"{type(error).__name__}: {message}",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+
+
+@contextmanager
+def _heartbeat(frontier: TimeSortedSet[str], lease: Lease[str]) -> Iterator[None]:
+    """Extend ``lease`` every third of its length until the block ends.
+
+    A module that takes long to parse (or a stalled machine) must not let the
+    lease run out, or another worker would process the module again.
+    """
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(LEASE_SECONDS / 3):
+            if not frontier.extend(lease, LEASE_SECONDS):
+                return  # the lease was lost already; nothing left to extend
+
+    thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _crawl(
+    crawl: Crawl, settings: WorkerSettings, kill_queue: Queue[tuple[int, str]] | None
+) -> None:
+    parent = os.getppid()
+    while True:
+        if os.getppid() != parent:
+            return  # the parent died, so no one would read the result
+        leases = crawl.frontier.claim(1, lease=LEASE_SECONDS, timeout=CLAIM_WAIT)
+        if not leases:
+            if crawl.is_complete():
+                return
+            continue
+        lease = leases[0]
+        module = lease.item
+        claim_number = crawl.count("claims")
+        if settings.kill_at_claim == claim_number and kill_queue is not None:
+            kill_queue.put((settings.number, module))
+            time.sleep(3600)  # the parent kills this process here
+
+        with _heartbeat(crawl.frontier, lease):
+            imports = module_imports(module)
+
+        crawl.count("duplicate_adds", crawl.queue(imports))
+        if lease.attempts > 1:
+            crawl.requeue_unfinished(imports)
+        first_time = crawl.crawled.add(module)
+        if lease.attempts > 1 or not first_time:
+            crawl.count("processed_again")
+            crawl.client.rpush(crawl.keys.repeated, module)
+        crawl.frontier.ack(lease)
+
+
+@dataclass
+class Outcome:
+    """The supervisor's record of a run: its time, the kill, and failed workers."""
+
+    elapsed: float
+    killed: tuple[int, str] | None
+    failed: list[int]
+
+
+def _progress(crawl: Crawl, stream: TextIO, final: bool = False) -> None:
+    crawled = len(crawl.crawled)
+    seen = max(len(crawl.seen), 1)
+    width = 30
+    filled = width * crawled // seen
+    bar = "#" * filled + "." * (width - filled)
+    line = (
+        f"\r[{bar}] {crawled}/{seen} modules crawled, "
+        f"{crawl.frontier.in_flight()} in flight  "
+    )
+    print(line, end="\n" if final else "", file=stream, flush=True)
+
+
+def _supervise(
+    crawl: Crawl,
+    processes: list[BaseProcess],
+    kill_queue: Queue[tuple[int, str]] | None,
+    progress: TextIO | None,
+) -> Outcome:
+    started = time.perf_counter()
+    killed: tuple[int, str] | None = None
+    while any(process.is_alive() for process in processes):
+        if kill_queue is not None and killed is None:
+            try:
+                killed = kill_queue.get(timeout=SUPERVISE_INTERVAL)
+            except queue.Empty:
+                pass
+            else:
+                victim = processes[killed[0] - 1]
+                assert victim.pid is not None
+                os.kill(victim.pid, signal.SIGKILL)
+                victim.join()
+        else:
+            time.sleep(SUPERVISE_INTERVAL)
+        if progress is not None:
+            _progress(crawl, progress)
+    elapsed = time.perf_counter() - started
+    if progress is not None:
+        _progress(crawl, progress, final=True)
+    failed = [
+        number
+        for number, process in enumerate(processes, start=1)
+        if process.exitcode != 0 and (killed is None or number != killed[0])
+    ]
+    return Outcome(elapsed, killed, failed)
+
+
+def run_demo(
+    url: str,
+    client: redis.Redis,
+    out: TextIO,
+    *,
+    workers: int,
+    seeds: Sequence[str] | None,
+    kill_one: bool,
+) -> int:
+    """Run the crawl, print its summary, and return 0 when it matches a walk."""
+    chosen = list(dict.fromkeys(seeds or DEFAULT_SEEDS))
+    missing = check_seeds(chosen)
+    if missing:
+        raise CommandError(
+            f"module {missing[0]!r} is not found on the module search path of "
+            f"{sys.executable}; pass an importable module name to --seed"
+        )
+    if kill_one and workers < 2:
+        raise CommandError(
+            "--kill-one needs --workers 2 or more, so that another worker can "
+            "take over the killed worker's module"
+        )
+    crawl = Crawl(client, RunKeys.new())
+    context = multiprocessing.get_context("spawn")
+    kill_queue: Queue[tuple[int, str]] | None = context.Queue() if kill_one else None
+    ready = context.Barrier(workers + 1)
+    processes: list[BaseProcess] = []
+    try:
+        crawl.queue(chosen)
+        for number in range(1, workers + 1):
+            settings = WorkerSettings(
+                url,
+                crawl.keys,
+                number,
+                kill_at_claim=KILL_AT_CLAIM if kill_one else None,
+            )
+            process: BaseProcess = context.Process(
+                target=run_worker,
+                args=(settings, ready, kill_queue),
+                name=f"redset-demo-worker-{number}",
+            )
+            process.start()
+            processes.append(process)
+        try:
+            ready.wait(timeout=START_TIMEOUT)
+        except threading.BrokenBarrierError:
+            raise CommandError(
+                f"the worker processes did not start within {START_TIMEOUT:g} s"
+            ) from None
+        progress = sys.stderr if sys.stderr.isatty() else None
+        outcome = _supervise(crawl, processes, kill_queue, progress)
+        if outcome.failed:
+            raise CommandError(
+                f"worker {outcome.failed[0]} exited with status "
+                f"{processes[outcome.failed[0] - 1].exitcode}; its own error "
+                "line, if it printed one, is above"
+            )
+        crawled = set(crawl.crawled)
+        stats = crawl.stats()
+        repeated = [as_text(name) for name in client.lrange(crawl.keys.repeated, 0, -1)]
+        in_flight = crawl.frontier.in_flight()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+            process.join()
+        crawl.delete()
+
+    walk_started = time.perf_counter()
+    expected = walk(chosen)
+    walk_elapsed = time.perf_counter() - walk_started
+    matches = crawled == expected
+    _print_summary(
+        out,
+        workers=workers,
+        seeds=chosen,
+        crawled=crawled,
+        stats=stats,
+        repeated=repeated,
+        in_flight=in_flight,
+        outcome=outcome,
+        expected=expected,
+        walk_elapsed=walk_elapsed,
+    )
+    return 0 if matches else 1
+
+
+def _print_summary(
+    out: TextIO,
+    *,
+    workers: int,
+    seeds: Sequence[str],
+    crawled: set[str],
+    stats: dict[str, int],
+    repeated: list[str],
+    in_flight: int,
+    outcome: Outcome,
+    expected: set[str],
+    walk_elapsed: float,
+) -> None:
+    if outcome.killed is None:
+        killed = "none"
+    else:
+        number, module = outcome.killed
+        killed = f"worker {number}, holding the lease on {module}"
+    again = str(stats.get("processed_again", 0))
+    if repeated:
+        again += f" ({', '.join(sorted(set(repeated)))})"
+    throughput = len(crawled) / outcome.elapsed if outcome.elapsed else 0.0
+    rows = [
+        ("seeds", ", ".join(seeds)),
+        ("workers", str(workers)),
+        ("worker killed", killed),
+        ("modules crawled", str(len(crawled))),
+        ("duplicate adds absorbed", str(stats.get("duplicate_adds", 0))),
+        ("modules processed twice", again),
+        ("left in flight", str(in_flight)),
+        ("elapsed", f"{outcome.elapsed:.2f} s"),
+        ("throughput", f"{throughput:.0f} modules/s"),
+        ("single-process walk", f"{len(expected)} modules in {walk_elapsed:.2f} s"),
+        ("matches the walk", "yes" if crawled == expected else "no"),
+    ]
+    python = f"Python {sys.version.split()[0]} at {sys.executable}"
+    print(table(("import graph of", python), rows), file=out)
+    if crawled != expected:
+        extra = sorted(crawled - expected)[:5]
+        lost = sorted(expected - crawled)[:5]
+        print(f"only in the crawl: {extra}; only in the walk: {lost}", file=out)

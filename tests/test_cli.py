@@ -1,0 +1,530 @@
+"""The redset command: inspection commands, connection handling and the demo.
+
+Every test passes --url of the session's private server, except the
+embedded-server tests, which point the default address at a free loopback
+port where nothing listens.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from redset import TimeSortedSet
+from redset._cli import demo, main
+from redset._cli.graph import find_module_spec, module_imports, walk
+from redset._cli.output import format_member, format_score
+from servers import RedisServer, find_redis_binaries, free_port
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def queue(r: redis.Redis, key: str) -> TimeSortedSet[str]:
+    jobs: TimeSortedSet[str] = TimeSortedSet(r, key)
+    jobs.add_scored([("a", 1.0), ("b", 2.0), ("c", 3.5)])
+    return jobs
+
+
+def make_dead_letter(r: redis.Redis, queue: TimeSortedSet[str]) -> None:
+    """Claim a member that is not UTF-8, which moves it to dead letters."""
+    r.zadd(queue.name, {b"\xff\xfe": 0})
+    leases = queue.claim(1, lease=30)
+    assert leases == []
+    assert queue.dead_letter_count() == 1
+
+
+# -- output -------------------------------------------------------------------
+
+
+def test_format_member_text_and_bytes() -> None:
+    assert format_member(b"job:1") == "job:1"
+    assert format_member("café".encode()) == "café"
+    assert format_member(b"\xff\x00") == r"b'\xff\x00'"
+    assert format_member(b"two\nlines") == repr("two\nlines")
+    assert format_member(b" padded") == repr(" padded")
+
+
+def test_format_score_whole_and_fraction() -> None:
+    assert format_score(3.0) == "3"
+    assert format_score(0.5) == "0.5"
+    assert format_score(float("inf")) == "inf"
+
+
+# -- inspection commands ------------------------------------------------------
+
+
+def test_info_reports_counts_and_memory(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+) -> None:
+    queue.claim(1, lease=30)
+    make_dead_letter(r, queue)
+    code, out, err = run_cli(capsys, "info", key, "--url", redis_url)
+    assert code == 0, err
+    fields = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
+    assert fields["size"] == "2"
+    assert fields["due now"] == "2"
+    assert fields["in flight"] == "1"
+    assert fields["dead letters"] == "1"
+    assert fields["lowest score"] == "2"
+    assert fields["highest score"] == "3.5"
+    assert int(fields[f"bytes in {key}"]) > 0
+    assert int(fields["bytes in all keys"]) > int(fields[f"bytes in {key}"])
+
+
+def test_info_missing_key(
+    capsys: pytest.CaptureFixture[str], redis_url: str, key: str
+) -> None:
+    code, out, _ = run_cli(capsys, "info", key, "--url", redis_url)
+    assert code == 0
+    assert "0 (no such key)" in out
+
+
+def test_info_wrong_type_is_one_line(
+    capsys: pytest.CaptureFixture[str], redis_url: str, r: redis.Redis, key: str
+) -> None:
+    r.set(key, "text")
+    code, out, err = run_cli(capsys, "info", key, "--url", redis_url)
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "holds a string" in err
+
+
+def test_peek_shows_members_in_order(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+) -> None:
+    r.zadd(key, {b"\x80raw": 0})
+    code, out, _ = run_cli(capsys, "--url", redis_url, "peek", key, "-n", "3")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["#", "score", "member"]
+    assert lines[1].split() == ["0", "0", r"b'\x80raw'"]
+    assert lines[2].split() == ["1", "1", "a"]
+    assert lines[3].split() == ["2", "2", "b"]
+    assert len(lines) == 4
+    assert len(queue) == 4
+
+
+def test_peek_empty_set(
+    capsys: pytest.CaptureFixture[str], redis_url: str, key: str
+) -> None:
+    code, out, _ = run_cli(capsys, "peek", key, "--url", redis_url)
+    assert code == 0
+    assert "is empty" in out
+
+
+def test_dead_lists_dead_letters(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+) -> None:
+    make_dead_letter(r, queue)
+    code, out, _ = run_cli(capsys, "dead", key, "--url", redis_url)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["score", "attempts", "reason", "member"]
+    assert lines[1].split()[2:] == ["undecodable", r"b'\xff\xfe'"]
+    assert len(lines) == 2
+
+
+def test_requeue_moves_dead_letters_back(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+) -> None:
+    make_dead_letter(r, queue)
+    code, out, _ = run_cli(capsys, "requeue", key, "--url", redis_url)
+    assert code == 0
+    assert "moved 1 dead letter back" in out
+    assert queue.dead_letter_count() == 0
+    assert r.zscore(key, b"\xff\xfe") is not None
+
+
+def test_purge_with_yes_deletes(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+) -> None:
+    make_dead_letter(r, queue)
+    code, out, _ = run_cli(capsys, "purge", key, "--yes", "--url", redis_url)
+    assert code == 0
+    assert "deleted 1 dead letter" in out
+    assert queue.dead_letter_count() == 0
+    assert len(queue) == 3
+
+
+def test_purge_without_terminal_rejects(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_dead_letter(r, queue)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, out, err = run_cli(capsys, "purge", key, "--url", redis_url)
+    assert code == 1
+    assert out == ""
+    assert "pass --yes" in err
+    assert err.count("\n") == 1
+    assert queue.dead_letter_count() == 1
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected_code", "left"), [("y\n", 0, 0), ("n\n", 1, 1)]
+)
+def test_purge_asks_on_terminal(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    expected_code: int,
+    left: int,
+) -> None:
+    make_dead_letter(r, queue)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(answer))
+    code, _, err = run_cli(capsys, "purge", key, "--url", redis_url)
+    assert code == expected_code
+    assert "Delete 1 dead letter" in err
+    assert queue.dead_letter_count() == left
+
+
+# -- connection -----------------------------------------------------------------
+
+
+def test_closed_port_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    code, out, err = run_cli(capsys, "info", "jobs", "--url", url)
+    assert code == 1
+    assert out == ""
+    assert err.startswith("redset: error: cannot reach Redis at ")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_invalid_url_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "info", "jobs", "--url", "http://127.0.0.1:1")
+    assert code == 1
+    assert err.startswith("redset: error: invalid Redis URL")
+    assert err.count("\n") == 1
+
+
+def test_password_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"redis://user:secret@127.0.0.1:{free_port()}/0"
+    code, _, err = run_cli(capsys, "info", "jobs", "--url", url)
+    assert code == 1
+    assert "secret" not in err
+    assert "user:***@" in err
+
+
+def test_redis_url_environment_variable(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    key: str,
+    queue: TimeSortedSet[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    code, out, _ = run_cli(capsys, "peek", key, "-n", "1")
+    assert code == 0
+    assert out.splitlines()[1].split() == ["0", "1", "a"]
+
+
+def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "peek", "jobs", "-n", "0")
+    assert code == 2
+    assert "expected 1 or more" in err
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_embedded_server_started_and_stopped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    nowhere = ("127.0.0.1", free_port())
+    code = main(["info", "jobs"], default_address=nowhere)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "size" in captured.out
+    match = re.search(
+        r"started an embedded redis-server \(pid (\d+)\) at unix://(\S+)", captured.err
+    )
+    assert match is not None, captured.err
+    pid, socket_path = int(match[1]), Path(match[2])
+    assert not process_exists(pid)
+    assert not socket_path.parent.exists()
+
+
+def test_server_on_default_address_is_used(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    binary = find_redis_binaries()[0].path
+    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
+    try:
+        server.client().zadd("jobs", {"a": 1})
+        code = main(["peek", "jobs"], default_address=("127.0.0.1", server.port))
+    finally:
+        # kill(), not stop(), because nothing on this server needs saving.
+        server.kill()
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "embedded" not in captured.err
+    assert captured.out.splitlines()[1].split() == ["0", "1", "a"]
+
+
+def test_embedded_server_stopped_after_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    nowhere = ("127.0.0.1", free_port())
+    code = main(["demo", "--seed", "no_such_module_here"], default_address=nowhere)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "'no_such_module_here' is not found" in err
+    match = re.search(r"\(pid (\d+)\)", err)
+    assert match is not None
+    assert not process_exists(int(match[1]))
+
+
+def test_module_runs_as_subprocess(
+    redis_url: str, key: str, queue: TimeSortedSet[str]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "redset", "--url", redis_url, "peek", key, "-n", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[-1] for line in result.stdout.splitlines()] == [
+        "member",
+        "a",
+        "b",
+    ]
+
+
+def test_subprocess_error_has_no_traceback() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = subprocess.run(
+        [sys.executable, "-m", "redset", "info", "jobs", "--url", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+# -- the import graph -------------------------------------------------------------
+
+
+@pytest.fixture
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A package on sys.path that must never be imported, with relative imports."""
+    name = f"graph_{uuid.uuid4().hex[:8]}"
+    root = tmp_path / name
+    (root / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": """
+            from . import a
+            raise RuntimeError("the crawl must not import this package")
+        """,
+        "a.py": f"""
+            from .b import thing
+            from {name}.sub import c
+            import colorsys
+        """,
+        "b.py": """
+            def later():
+                from .sub.c import value
+            from ... import beyond_the_top
+        """,
+        "sub/__init__.py": "",
+        "sub/c.py": "from .. import a\nfrom . import *\n",
+        "broken.py": "def (:\n",
+    }
+    for path, source in files.items():
+        (root / path).write_text(textwrap.dedent(source))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    find_module_spec.cache_clear()
+    return name
+
+
+def test_module_imports_resolves_relative(package: str) -> None:
+    assert module_imports(package) == [f"{package}.a"]
+    assert module_imports(f"{package}.a") == [
+        "colorsys",
+        f"{package}.b",
+        f"{package}.sub",
+        f"{package}.sub.c",
+    ]
+    assert module_imports(f"{package}.b") == [f"{package}.sub.c"]
+    assert module_imports(f"{package}.sub.c") == [
+        package,
+        f"{package}.a",
+        f"{package}.sub",
+    ]
+
+
+def test_module_imports_without_source(package: str) -> None:
+    assert module_imports("sys") == []
+    assert module_imports(f"{package}.broken") == []
+    assert module_imports(f"{package}.missing") == []
+
+
+def test_walk_never_imports(package: str) -> None:
+    found = walk([package])
+    assert found == {
+        package,
+        f"{package}.a",
+        f"{package}.b",
+        f"{package}.sub",
+        f"{package}.sub.c",
+        "colorsys",
+    }
+    assert package not in sys.modules
+
+
+# -- the demo -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def fan_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A package of 40 modules where each imports two more and the first."""
+    name = f"fan_{uuid.uuid4().hex[:8]}"
+    root = tmp_path / name
+    root.mkdir()
+    (root / "__init__.py").write_text("from . import m0\n")
+    count = 40
+    for i in range(count):
+        lines = ["from . import m0"]
+        lines += [f"from . import m{j}" for j in (2 * i + 1, 2 * i + 2) if j < count]
+        (root / f"m{i}.py").write_text("\n".join(lines) + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    find_module_spec.cache_clear()
+    return name
+
+
+def summary_fields(out: str) -> dict[str, str]:
+    return dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
+
+
+def test_demo_matches_single_process_walk(
+    capsys: pytest.CaptureFixture[str], redis_url: str, r: redis.Redis, fan_out: str
+) -> None:
+    code, out, err = run_cli(
+        capsys, "demo", "--url", redis_url, "--workers", "2", "--seed", fan_out
+    )
+    assert code == 0, out + err
+    fields = summary_fields(out)
+    assert fields["modules crawled"] == "41"
+    assert fields["single-process walk"].startswith("41 modules")
+    assert fields["matches the walk"] == "yes"
+    assert fields["modules processed twice"] == "0"
+    assert fields["worker killed"] == "none"
+    assert int(fields["duplicate adds absorbed"]) >= 39
+    assert list(r.scan_iter(match="redset-demo:*")) == []
+
+
+@pytest.mark.slow
+def test_demo_kill_one_reprocesses_module(
+    capsys: pytest.CaptureFixture[str], redis_url: str, r: redis.Redis, fan_out: str
+) -> None:
+    code, out, err = run_cli(
+        capsys,
+        "demo",
+        "--url",
+        redis_url,
+        "--workers",
+        "2",
+        "--seed",
+        fan_out,
+        "--kill-one",
+    )
+    assert code == 0, out + err
+    fields = summary_fields(out)
+    match = re.fullmatch(
+        r"worker \d, holding the lease on (\S+)", fields["worker killed"]
+    )
+    assert match is not None, fields["worker killed"]
+    assert fields["modules processed twice"] == f"1 ({match[1]})"
+    assert fields["modules crawled"] == "41"
+    assert fields["matches the walk"] == "yes"
+    assert fields["left in flight"] == "0"
+    assert list(r.scan_iter(match="redset-demo:*")) == []
+
+
+def test_demo_kill_one_needs_two_workers(
+    capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    code, _, err = run_cli(
+        capsys, "demo", "--url", redis_url, "--workers", "1", "--kill-one"
+    )
+    assert code == 1
+    assert "--workers 2 or more" in err
+
+
+def test_heartbeat_keeps_lease_alive(
+    r: redis.Redis, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo, "LEASE_SECONDS", 0.3)
+    frontier: TimeSortedSet[str] = TimeSortedSet(r, key)
+    frontier.add("slow.module")
+    [lease] = frontier.claim(1, lease=0.3)
+    with demo._heartbeat(frontier, lease):
+        time.sleep(1.0)  # three lease lengths
+        assert frontier.claim(1, lease=0.3) == []
+    assert frontier.ack(lease)
+    assert frontier.in_flight() == 0
