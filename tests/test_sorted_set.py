@@ -464,3 +464,42 @@ def test_client_kind_must_match_class(r: redis.Redis, key: str) -> None:
         SortedSet(redis.asyncio.Redis(), key)
     with pytest.raises(InvalidTypeError, match="pipeline"):
         SortedSet(r.pipeline(), key)
+
+
+def test_failed_dead_letter_write_keeps_batch(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"good1": 1, b"\xff": 2, b"good2": 3})
+    r.set(s.dead_letter_key, "not a sorted set")
+    with pytest.raises(WrongTypeError) as caught:
+        s.take(3)
+    assert caught.value.key == s.dead_letter_key
+    assert r.zrange(key, 0, -1, withscores=True) == [
+        (b"good1", 1.0),
+        (b"\xff", 2.0),
+        (b"good2", 3.0),
+    ]
+
+
+def test_interrupted_decode_keeps_batch(r: redis.Redis, key: str) -> None:
+    class InterruptingCodec:
+        def encode(self, value: bytes, /) -> bytes:
+            return value
+
+        def decode(self, data: bytes, /) -> bytes:
+            if data == b"boom":
+                raise KeyboardInterrupt
+            return data
+
+    s = SortedSet(r, key, codec=InterruptingCodec())
+    r.zadd(key, {b"ok": 1, b"boom": 2})
+    with pytest.raises(KeyboardInterrupt):
+        s.take(2)
+    assert r.zrange(key, 0, -1) == [b"ok", b"boom"]
+
+
+def test_clear_leaves_other_types_alone(r: redis.Redis, key: str) -> None:
+    r.xadd(key, {"field": "value"})
+    with pytest.raises(WrongTypeError):
+        SortedSet(r, key).clear()
+    assert r.type(key) == b"stream"
+    assert r.xlen(key) == 1

@@ -88,6 +88,7 @@ _KEY_TYPES = ("zset", "zset", "hash", "hash", "hash", "hash", "zset", "hash")
 _TYPE_NAMES = {"zset": "sorted set", "hash": "hash"}
 
 _PAGE = load_script("page")
+_CLEAR = load_script("clear")
 
 
 def _client_decodes_responses(client: Any) -> bool:
@@ -652,16 +653,51 @@ class SetCore(LeaseMixin[T]):
     def _decode_popped_op(
         self, pairs: Sequence[tuple[bytes, float]]
     ) -> Operation[list[tuple[T, float]]]:
+        """Decode popped pairs; those that do not decode go to dead letters.
+
+        The pairs have already left Redis, so when anything fails before they
+        reach the caller (the dead-letter write, or an exception such as
+        KeyboardInterrupt from a codec), they are put back at their scores
+        before the error propagates.
+        """
         decoded: list[tuple[T, float]] = []
         undecodable: list[tuple[bytes, float]] = []
-        for member, score in pairs:
-            try:
-                decoded.append((self._decode(member), score))
-            except DecodeError:
-                undecodable.append((member, score))
-        if undecodable:
-            yield from self._dead_letter_op(undecodable)
+        try:
+            for member, score in pairs:
+                try:
+                    decoded.append((self._decode(member), score))
+                except DecodeError:
+                    undecodable.append((member, score))
+            if undecodable:
+                yield from self._dead_letter_op(undecodable)
+        except GeneratorExit:
+            # The driver closed the operation (asyncio cancellation): no more
+            # commands can be sent.
+            raise
+        except BaseException:
+            yield from self._restore_popped_op(pairs)
+            raise
         return decoded
+
+    def _restore_popped_op(
+        self, pairs: Sequence[tuple[bytes, float]]
+    ) -> Operation[None]:
+        command: list[Any] = ["ZADD", self._name, "NX"]
+        for member, score in pairs:
+            command += [score, member]
+        try:
+            yield Command(tuple(command))
+        except Exception as error:
+            # The caller sees the first failure; this one is logged so the
+            # members are not lost silently.
+            logger.error(
+                "Could not put %d popped members back into %r after a failure, "
+                "so they are lost: %r (%s)",
+                len(pairs),
+                self._name,
+                [member[:200] for member, _ in pairs],
+                error,
+            )
 
     def _take_op(self, count: object, timeout: float | None) -> Operation[list[T]]:
         checked = check_count(count)
@@ -702,7 +738,8 @@ class SetCore(LeaseMixin[T]):
     def _clear_op(self) -> Operation[None]:
         # Every key but the dead letters: leases held now end, so their acks
         # return False.
-        yield Command(("DEL", *self._lease_keys[:6]))
+        keys = self._lease_keys[:6]
+        yield from eval_script(_CLEAR, keys, _KEY_TYPES[:6])
 
     # -- reading ------------------------------------------------------------
 
