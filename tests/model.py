@@ -3,6 +3,8 @@
 The model works on encoded members (bytes), as Redis does. Members are
 ordered by (score, member bytes), which is how a Redis sorted set orders
 equal scores. Scores are floats where -0.0 equals 0.0 and ±inf are allowed.
+A member that the codec cannot decode moves to the dead letters when a pop
+or take removes it, and makes peek and iteration raise DecodeError.
 ``ModelSet.check`` asserts every invariant that the stateful tests check
 after each step.
 """
@@ -55,12 +57,14 @@ class Observation:
     """What the real set and its Redis key contain, read after one step.
 
     Members are encoded again with the set's codec, so they compare with the
-    model's bytes. ``available`` is None for classes without due times.
+    model's bytes. ``items`` and ``iterated`` are None when reading them
+    raised DecodeError. ``available`` is None for classes without due times.
     """
 
     raw: list[Pair]
-    items: list[Pair]
-    iterated: list[bytes]
+    dead: list[Pair]
+    items: list[Pair] | None
+    iterated: list[bytes] | None
     length: int
     available: int | None
 
@@ -68,9 +72,10 @@ class Observation:
 class ModelSet:
     """The expected contents of one set, and the result of each operation.
 
-    ``scorer`` takes the encoded member, so the model never needs the codec.
-    The clock is shared with the real set: it gives TimeSortedSet its default
-    scores and ScheduledSet its "now".
+    ``scorer`` takes the encoded member, and ``decodes`` returns whether the
+    codec can decode a member, so the model never needs the codec. The clock
+    is shared with the real set: it gives TimeSortedSet its default scores
+    and ScheduledSet its "now".
     """
 
     def __init__(
@@ -80,12 +85,15 @@ class ModelSet:
         *,
         update: UpdatePolicy | None = None,
         scorer: Callable[[bytes], float] | None = None,
+        decodes: Callable[[bytes], bool] = lambda member: True,
     ) -> None:
         self.kind = kind
         self.clock = clock
         self.update = DEFAULT_UPDATE[kind] if update is None else update
         self.scorer = scorer
+        self.decodes = decodes
         self.scores: dict[bytes, float] = {}
+        self.dead: dict[bytes, float] = {}
         self.last_time = -math.inf
 
     # -- writing ------------------------------------------------------------
@@ -127,12 +135,29 @@ class ModelSet:
         self.last_time = now
         return now
 
-    def pop(self, count: int) -> list[Pair]:
-        """Remove and return up to ``count`` visible pairs, lowest first."""
+    def take(self, count: int) -> list[Pair]:
+        """Remove up to ``count`` visible pairs, lowest first, as take() does.
+
+        Returns the pairs that decode. The others move to the dead letters,
+        where each replaces the score of an earlier copy, as ZADD does.
+        """
         popped = self.visible()[:count]
-        for member, _ in popped:
+        for member, score in popped:
             del self.scores[member]
-        return popped
+            if not self.decodes(member):
+                self.dead[member] = score
+        return [(member, score) for member, score in popped if self.decodes(member)]
+
+    def pop(self) -> Pair | None:
+        """Remove the lowest visible pair that decodes, as pop() does.
+
+        Visible members before it that do not decode move to the dead letters.
+        """
+        while self.visible():
+            taken = self.take(1)
+            if taken:
+                return taken[0]
+        return None
 
     def discard(self, member: bytes) -> bool:
         return self.scores.pop(member, None) is not None
@@ -144,7 +169,7 @@ class ModelSet:
 
     def ordered(self) -> list[Pair]:
         """Every pair, in the order Redis keeps them."""
-        return sorted(self.scores.items(), key=lambda pair: (pair[1], pair[0]))
+        return sorted(self.scores.items(), key=_redis_order)
 
     def visible(self) -> list[Pair]:
         """The pairs that pop, take and peek see: only due ones in a ScheduledSet."""
@@ -160,6 +185,10 @@ class ModelSet:
 
     def score(self, member: bytes) -> float | None:
         return self.scores.get(member)
+
+    def decode_fails(self) -> bool:
+        """Tell whether some member does not decode, so iteration must raise."""
+        return not all(self.decodes(member) for member in self.scores)
 
     def available(self) -> int | None:
         return len(self.visible()) if self.kind == "ScheduledSet" else None
@@ -177,14 +206,27 @@ class ModelSet:
             assert not math.isnan(score), member
 
         _check_sorted_and_unique(seen.raw)
+        _check_sorted_and_unique(seen.dead)
         expected = self.ordered()
         assert seen.raw == expected, "Redis holds other members or scores"
-        assert seen.items == expected, "items() differs from the model"
-        assert seen.iterated == [member for member, _ in expected], (
-            "iteration differs from the model"
+        assert seen.dead == sorted(self.dead.items(), key=_redis_order), (
+            "the dead letters differ from the model"
         )
+        if self.decode_fails():
+            assert seen.items is None, "items() did not raise DecodeError"
+            assert seen.iterated is None, "iteration did not raise DecodeError"
+        else:
+            assert seen.items == expected, "items() differs from the model"
+            assert seen.iterated == [member for member, _ in expected], (
+                "iteration differs from the model"
+            )
         assert seen.length == len(expected), "len() differs from the model"
         assert seen.available == self.available(), "available() differs"
+
+
+def _redis_order(pair: Pair) -> tuple[float, bytes]:
+    member, score = pair
+    return score, member
 
 
 def _check_sorted_and_unique(pairs: Sequence[Pair]) -> None:

@@ -112,6 +112,16 @@ class ItemPool:
     def decode(self, member: bytes) -> Any:
         return member.decode("utf-8") if self.codec == "text" else member
 
+    def decodes(self, member: bytes) -> bool:
+        """Tell whether the codec can decode ``member``."""
+        if self.codec == "bytes":
+            return True
+        try:
+            member.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
 
 def _text() -> st.SearchStrategy[str]:
     # Lone surrogates have no UTF-8 encoding, so TextCodec rejects them.

@@ -9,6 +9,7 @@ teardown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable
@@ -35,6 +36,7 @@ import redset.asyncio
 from model import KINDS, ManualClock, ModelSet, Observation, SetKind, UpdatePolicy
 from redset import (
     BytesCodec,
+    DecodeError,
     EmptyError,
     InvalidScoreError,
     InvalidValueError,
@@ -58,6 +60,10 @@ from strategies import (
 
 ClientKind = Literal["sync", "async"]
 R = TypeVar("R")
+
+# Members that are not valid UTF-8: a lone continuation byte, 0xff, a
+# truncated two-byte sequence, and an encoded surrogate.
+NOT_UTF8 = [b"\x80", b"\xff", b"a\xc3", b"\xed\xa0\x80"]
 
 # A timeout that makes pop and take use their waiting path: BZPOPMIN, or
 # polling in a ScheduledSet.
@@ -150,6 +156,8 @@ class SortedSetMachine(RuleBasedStateMachine):
     def __init__(self, redis_url: str, client_kind: ClientKind) -> None:
         super().__init__()
         self.key = f"redset-test:stateful:{uuid.uuid4().hex}"
+        # The set names its dead-letter key once it exists; see create().
+        self.dead_key = self.key
         self.clock = ManualClock(CLOCK_START)
         self.raw = redis.Redis.from_url(redis_url)
         self.driver: Driver = (
@@ -160,7 +168,7 @@ class SortedSetMachine(RuleBasedStateMachine):
         try:
             self.driver.close()
         finally:
-            self.raw.delete(self.key)
+            self.raw.delete(self.key, self.dead_key)
             self.raw.close()
 
     @initialize(
@@ -180,7 +188,9 @@ class SortedSetMachine(RuleBasedStateMachine):
         # runs of tied scores. The test restores the module constant.
         redset._core.PAGE_SIZE = page_size
         self.pool = pool
-        self.model = ModelSet(self.kind, self.clock, update=update, scorer=scorer)
+        self.model = ModelSet(
+            self.kind, self.clock, update=update, scorer=scorer, decodes=pool.decodes
+        )
         options: dict[str, Any] = {
             "codec": TextCodec() if pool.codec == "text" else BytesCodec(),
             "clock": self.clock,
@@ -190,6 +200,7 @@ class SortedSetMachine(RuleBasedStateMachine):
         if scorer is not None:
             options["scorer"] = lambda item: scorer(pool.encode(item))
         self.driver.open(self.kind, self.key, **options)
+        self.dead_key = self.driver.set.dead_letter_key
 
     # -- adding -------------------------------------------------------------
 
@@ -240,20 +251,20 @@ class SortedSetMachine(RuleBasedStateMachine):
         rules run on SortedSet and TimeSortedSet only while an item is
         waiting. A ScheduledSet waits by sleeping in the client.
         """
-        return self.kind == "ScheduledSet" or bool(self.model.visible())
+        if self.kind == "ScheduledSet":
+            return True
+        return any(self.pool.decodes(member) for member, _ in self.model.visible())
 
     def check_pop(self, timeout: float | None) -> None:
-        popped = self.model.pop(1)
-        if not popped:
+        popped = self.model.pop()
+        if popped is None:
             with pytest.raises(EmptyError):
                 self.driver.call("pop", timeout=timeout)
             return
-        assert self.driver.call("pop", timeout=timeout) == self.pool.decode(
-            popped[0][0]
-        )
+        assert self.driver.call("pop", timeout=timeout) == self.pool.decode(popped[0])
 
     def check_take(self, count: int, timeout: float | None) -> None:
-        expected = [self.pool.decode(member) for member, _ in self.model.pop(count)]
+        expected = [self.pool.decode(member) for member, _ in self.model.take(count)]
         assert self.driver.call("take", count, timeout=timeout) == expected
 
     @rule()
@@ -305,6 +316,11 @@ class SortedSetMachine(RuleBasedStateMachine):
             with pytest.raises(EmptyError):
                 self.driver.call("peek", position)
             return
+        if not self.pool.decodes(pair[0]):
+            with pytest.raises(DecodeError) as caught:
+                self.driver.call("peek", position)
+            assert caught.value.raw == pair[0]
+            return
         assert self.driver.call("peek", position) == self.pool.decode(pair[0])
 
     @rule()
@@ -325,6 +341,13 @@ class SortedSetMachine(RuleBasedStateMachine):
         item = self.pool.item(index)
         expected = self.model.score(self.pool.encode(item)) is not None
         assert self.driver.contains(item) is expected
+
+    @precondition(lambda self: self.pool.codec == "text")
+    @rule(member=st.sampled_from(NOT_UTF8), score=scores())
+    def write_undecodable(self, member: bytes, score: float | Fraction) -> None:
+        """Write a member that TextCodec cannot decode, as another program might."""
+        self.model.add([(member, float(score))], "replace")
+        self.raw.zadd(self.key, {member: float(score)})
 
     # -- bad input ----------------------------------------------------------
 
@@ -356,14 +379,24 @@ class SortedSetMachine(RuleBasedStateMachine):
 
     # -- invariants ---------------------------------------------------------
 
+    def read_raw(self, key: str) -> list[tuple[bytes, float]]:
+        # redis-py types zrange as sync-or-async; this client is sync.
+        reply: Any = self.raw.zrange(key, 0, -1, withscores=True)
+        return [(bytes(member), float(score)) for member, score in reply]
+
     def observe(self) -> Observation:
         encode = self.pool.encode
-        # redis-py types zrange as sync-or-async; this client is sync.
-        raw: Any = self.raw.zrange(self.key, 0, -1, withscores=True)
+        items: list[tuple[bytes, float]] | None = None
+        iterated: list[bytes] | None = None
+        with contextlib.suppress(DecodeError):
+            items = [(encode(item), score) for item, score in self.driver.items()]
+        with contextlib.suppress(DecodeError):
+            iterated = [encode(item) for item in self.driver.iterate()]
         return Observation(
-            raw=[(bytes(member), float(score)) for member, score in raw],
-            items=[(encode(item), score) for item, score in self.driver.items()],
-            iterated=[encode(item) for item in self.driver.iterate()],
+            raw=self.read_raw(self.key),
+            dead=self.read_raw(self.dead_key),
+            items=items,
+            iterated=iterated,
             length=self.driver.length(),
             available=(
                 self.driver.call("available") if self.kind == "ScheduledSet" else None
