@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.process
 import multiprocessing.synchronize
 import queue
 import random
@@ -113,18 +114,22 @@ def start_workers(
     ]
     workers = Workers(results)
     workers.count = len(processes)
+    started: list[multiprocessing.process.BaseProcess] = []
     try:
         for process in processes:
             process.start()
+            started.append(process)
         barrier.wait(timeout=START_SECONDS)
         yield workers
     finally:
-        for process in processes:
-            process.join(timeout=5)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5)
+        # Releases workers still at the barrier when a start failed.
+        barrier.abort()
+        for worker in started:
+            worker.join(timeout=5)
+        for worker in started:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join(timeout=5)
         results.close()
 
 
