@@ -321,7 +321,7 @@ class SetCore(Generic[T]):
         Items added while the clock reads the same value then still come out
         of a TimeSortedSet in the order they were added.
         """
-        now = (self._clock or time.time)()
+        now = check_score((self._clock or time.time)())
         with self._time_lock:
             if now <= self._last_time:
                 now = math.nextafter(self._last_time, math.inf)
