@@ -275,6 +275,13 @@ def test_time_sorted_set_readd_keeps_place(r: redis.Redis, key: str) -> None:
     assert s.pop() == "hot"
 
 
+def test_time_sorted_set_rejects_nan_clock(r: redis.Redis, key: str) -> None:
+    s = TimeSortedSet(r, key, clock=lambda: math.nan)
+    with pytest.raises(InvalidScoreError):
+        s.add("a")
+    assert r.exists(key) == 0
+
+
 def test_scheduled_set_sees_only_due_items(r: redis.Redis, key: str) -> None:
     clock = FakeClock(1000.0)
     s = ScheduledSet(r, key, clock=clock)
