@@ -528,3 +528,27 @@ def test_heartbeat_keeps_lease_alive(
         assert frontier.claim(1, lease=0.3) == []
     assert frontier.ack(lease)
     assert frontier.in_flight() == 0
+
+
+def test_namespace_package_without_parent_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading a namespace package's search path looks its parent up in
+    # sys.modules; the walk imports no parent, so that lookup fails.
+    package = tmp_path / "nsparent"
+    (package / "spaced").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "spaced" / "leaf.py").write_text("import json\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    find_module_spec.cache_clear()
+    try:
+        assert find_module_spec("nsparent.spaced.leaf") is None
+        assert "nsparent" not in sys.modules
+    finally:
+        find_module_spec.cache_clear()
+
+
+def test_walk_of_default_seeds_finishes() -> None:
+    modules = walk(demo.DEFAULT_SEEDS)
+    assert "json.decoder" in modules
+    assert "email.message" in modules

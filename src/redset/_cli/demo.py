@@ -36,7 +36,7 @@ import redis
 from .._leases import Lease
 from .._replies import as_text
 from .._sync import ExpiringSet, TimeSortedSet
-from .connection import CommandError
+from .connection import CommandError, redact
 from .graph import check_seeds, module_imports, walk
 from .output import table
 
@@ -151,7 +151,10 @@ class Crawl:
 
     def delete(self) -> None:
         """Delete every key of the run."""
-        names = list(self.client.scan_iter(match=f"{self.keys.prefix}:*", count=1000))
+        # The sets' auxiliary keys start with a copy of the hash tag, so the
+        # prefix can stand anywhere in a key of the run.
+        pattern = f"*{self.keys.prefix}:*"
+        names = list(self.client.scan_iter(match=pattern, count=1000))
         if names:
             self.client.delete(*names)
 
@@ -175,6 +178,10 @@ def run_worker(
     The worker connects, then waits at ``ready`` for the others, so that the
     time measured is the crawl's and not the processes' start-up.
     """
+    # Ctrl-C at a terminal reaches the whole process group: let the parent
+    # alone handle it, by stopping the workers, instead of each worker
+    # printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         with redis.Redis.from_url(settings.url) as client:
             crawl = Crawl(client, settings.keys)
@@ -377,6 +384,7 @@ def run_demo(
     matches = crawled == expected
     _print_summary(
         out,
+        url=url,
         workers=workers,
         seeds=chosen,
         crawled=crawled,
@@ -393,6 +401,7 @@ def run_demo(
 def _print_summary(
     out: TextIO,
     *,
+    url: str,
     workers: int,
     seeds: Sequence[str],
     crawled: set[str],
@@ -413,6 +422,7 @@ def _print_summary(
         again += f" ({', '.join(sorted(set(repeated)))})"
     throughput = len(crawled) / outcome.elapsed if outcome.elapsed else 0.0
     rows = [
+        ("redis", redact(url)),
         ("seeds", ", ".join(seeds)),
         ("workers", str(workers)),
         ("worker killed", killed),

@@ -45,7 +45,10 @@ def find_module_spec(name: str) -> ModuleSpec | None:
             if not locations:
                 return None
             spec = PathFinder.find_spec(".".join(parts[:depth]), list(locations))
-    except (ImportError, ValueError):
+    except (ImportError, ValueError, KeyError):
+        # KeyError: reading a namespace package's search path looks up its
+        # parent in sys.modules (Python 3.12's setuptools._distutils, for
+        # one), and this walk imports no parent. Such a module is skipped.
         return None
     return spec
 
