@@ -43,6 +43,7 @@ from redset import (
     MemberNotFoundError,
     TextCodec,
 )
+from redset._leases import lease_keys
 from strategies import (
     CLOCK_START,
     MAX_POOL,
@@ -168,7 +169,8 @@ class SortedSetMachine(RuleBasedStateMachine):
         try:
             self.driver.close()
         finally:
-            self.raw.delete(self.key, self.dead_key)
+            # Every key of the set, lease records and dead-letter details too.
+            self.raw.delete(*lease_keys(self.key))
             self.raw.close()
 
     @initialize(
