@@ -228,7 +228,13 @@ class SetAlgebra(SetCore[T]):
             other_key = temporary[3]
             literal, members = self._literal_arguments(combination, other)
         target = self.name if mode == "store" else temporary[0]
+        tokens, attempts, readded = (
+            self._lease_keys[2],
+            self._lease_keys[4],
+            self._lease_keys[5],
+        )
         keys = [self.name, other_key, target, temporary[1], temporary[2]]
+        keys += [tokens, readded, attempts]
         arguments = [combination, aggregate_argument, mode, literal, *members]
         return (yield from eval_script(_COMBINE, keys, arguments))
 
@@ -253,7 +259,14 @@ class SetAlgebra(SetCore[T]):
         other: SetAlgebra[T] | Iterable[T],
         aggregate: object = DEFAULT_AGGREGATE,
     ) -> Operation[int]:
-        """Replace the set with the combination; return the change in size."""
+        """Replace the set with the combination; return the change in size.
+
+        An item in flight under a lease is never put into the set: when it
+        is in the result, its add is deferred until the lease ends, and when
+        it is not, an add deferred for it is cancelled. An item with a
+        deferred add takes part with that add's score, so ``aggregate``
+        combines it like any other score. The size counts such items.
+        """
         reply = yield from self._combine_op(combination, other, aggregate, "store")
         before, after = (int(value) for value in reply)
         return after - before
@@ -283,14 +296,11 @@ class SetAlgebra(SetCore[T]):
     ) -> Operation[int]:
         """Remove the members of ``other``; return how many were removed.
 
-        Plain items need no temporary key: one ZREM removes them, O(M log N).
+        Plain items go through the combine script too, so that an item in
+        flight under a lease also loses an add deferred for it, as with
+        ``discard()``. A cancelled deferred add counts as a removal.
         """
-        if isinstance(other, SetAlgebra):
-            return -(yield from self._store_op("diff", other))
-        members = [self._encode(item) for item in other]
-        if not members:
-            return 0
-        return int((yield Command(("ZREM", self.name, *members))))
+        return -(yield from self._store_op("diff", other))
 
     # -- comparing ------------------------------------------------------------
 
