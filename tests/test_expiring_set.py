@@ -141,3 +141,19 @@ async def test_async_expiring_set(ar: redis.asyncio.Redis, key: str) -> None:
     assert await seen.discard("a") is True
     await seen.clear()
     assert await seen.count() == 0
+
+
+def test_clear_keeps_key_of_other_type(r: redis.Redis, key: str) -> None:
+    r.set(key, "x")
+    with pytest.raises(WrongTypeError):
+        ExpiringSet(r, key, ttl=1).clear()
+    assert r.get(key) == b"x"
+
+
+async def test_async_clear_keeps_key_of_other_type(
+    ar: redis.asyncio.Redis, key: str
+) -> None:
+    await ar.set(key, "x")
+    with pytest.raises(WrongTypeError):
+        await redset.asyncio.ExpiringSet(ar, key, ttl=1).clear()
+    assert await ar.get(key) == b"x"

@@ -340,7 +340,11 @@ class ExpiringSet(ExpiringCore[T]):
         return await self._run(self._purge_op())
 
     async def clear(self) -> None:
-        """Remove every member (DEL)."""
+        """Remove every member: one DEL in a Lua script that checks the type.
+
+        Raises WrongTypeError, and deletes nothing, when the key is of
+        another Redis type.
+        """
         await self._run(self._expiring_clear_op())
 
     async def contains(self, item: T) -> bool:

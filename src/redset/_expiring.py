@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, overload
 
-from ._core import Clock, Cursor, SetCore
+from ._core import _CLEAR, Clock, Cursor, SetCore
 from ._leases import check_seconds, load_script_with_preludes
 from ._protocol import Command, Operation, eval_script
 from ._replies import as_float
@@ -100,7 +100,9 @@ class ExpiringCore(SetCore[T]):
         return int((yield from self._script_op(_PURGE)))
 
     def _expiring_clear_op(self) -> Operation[None]:
-        yield Command(("DEL", self._name))
+        # The script checks the key's type first, so a clashing key of
+        # another program is reported, not deleted.
+        yield from eval_script(_CLEAR, [self._name], ["zset"])
 
     def _live_page_op(
         self, cursor: Cursor | None

@@ -649,7 +649,11 @@ class ExpiringSet(ExpiringCore[T]):
         return self._run(self._purge_op())
 
     def clear(self) -> None:
-        """Remove every member (DEL)."""
+        """Remove every member: one DEL in a Lua script that checks the type.
+
+        Raises WrongTypeError, and deletes nothing, when the key is of
+        another Redis type.
+        """
         self._run(self._expiring_clear_op())
 
     def __contains__(self, item: object) -> bool:
