@@ -61,6 +61,14 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     the server (see ``union``). A set compares by value, so it is not
     hashable, like ``set``.
 
+    The in-place forms (``|=``, ``&=``, ``-=``, ``^=``, the ``*_update``
+    methods and ``update`` with a redset set) never put an item that is in
+    flight under a lease back into the set. Such an item takes part only
+    through an add made while it was in flight, at that add's score. When
+    it is in the result, it waits again with its new score once its lease
+    ends, acked or not. When it is not, the deferred add is cancelled, as
+    ``discard`` does.
+
     Args:
         client: a ``redis.Redis``, ``redis.cluster.RedisCluster``, valkey or
             fakeredis client. It must not use ``decode_responses=True``.
@@ -298,7 +306,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def difference_update(self, other: Iterable[T]) -> None:
         """Remove the members of ``other``; ``s -= other`` does the same.
 
-        One ZREM for plain items, one ZDIFFSTORE for a redset set.
+        Atomic: one ZDIFFSTORE into this set's key in a Lua script, which
+        also cancels adds deferred for removed items that are in flight.
         """
         self._run(self._difference_update_op(other))
 
