@@ -65,11 +65,26 @@ def _is_cluster_client(client: Any) -> bool:
 
 
 def _server_of(client: Any) -> tuple[Any, ...] | None:
+    """Return what identifies the server and database of a client, or None.
+
+    A Sentinel pool (``Sentinel.master_for``) has no host, port or path: it
+    asks its Sentinel manager for the address of the master it names by
+    ``service_name``, so the service and the manager identify it. None means
+    the place is unknown, and such a client matches only itself.
+    """
     pool = getattr(client, "connection_pool", None)
     settings = getattr(pool, "connection_kwargs", None)
     if not isinstance(settings, dict):
         return None
-    return tuple(settings.get(name) for name in _SERVER_SETTINGS)
+    server = tuple(settings.get(name) for name in _SERVER_SETTINGS)
+    if any(settings.get(name) is not None for name in ("host", "port", "path")):
+        return server
+    service = getattr(pool, "service_name", None)
+    if service is None:
+        return None
+    manager = getattr(pool, "sentinel_manager", None)
+    is_master = getattr(pool, "is_master", None)
+    return (*server, service, id(manager), is_master)
 
 
 def _same_server(client: Any, other: Any) -> bool:
