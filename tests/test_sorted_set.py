@@ -510,3 +510,20 @@ def test_clear_leaves_other_types_alone(r: redis.Redis, key: str) -> None:
         SortedSet(r, key).clear()
     assert r.type(key) == b"stream"
     assert r.xlen(key) == 1
+
+
+def test_take_skips_dead_letters(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff\xfe": 1, b"good": 2, b"\xff\xfd": 3, b"later": 4})
+    assert s.take(1, timeout=2) == ["good"]
+    assert s.take(1) == ["later"]
+    assert r.zcard(s.dead_letter_key) == 2
+
+
+def test_take_waits_after_dead_letters(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff\xfe": 1})
+    started = time.monotonic()
+    assert s.take(2, timeout=0.3) == []
+    assert time.monotonic() - started >= 0.25
+    assert r.zcard(s.dead_letter_key) == 1

@@ -708,9 +708,16 @@ class SetCore(LeaseMixin[T]):
         seconds = check_timeout(timeout)
         if checked == 0:
             return []
-        pairs = yield from self._pop_raw_op(checked, seconds)
-        decoded = yield from self._decode_popped_op(pairs)
-        return [item for item, _ in decoded]
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            pairs = yield from self._pop_raw_op(checked, seconds)
+            decoded = yield from self._decode_popped_op(pairs)
+            if decoded or not pairs:
+                return [item for item, _ in decoded]
+            # Every member went to dead letters: try the next ones in the time
+            # left, as pop does.
+            if deadline is not None:
+                seconds = max(deadline - time.monotonic(), 0.0) or None
 
     def _pop_op(self, timeout: float | None) -> Operation[T]:
         seconds = check_timeout(timeout)
