@@ -157,3 +157,19 @@ async def test_async_clear_keeps_key_of_other_type(
     with pytest.raises(WrongTypeError):
         await redset.asyncio.ExpiringSet(ar, key, ttl=1).clear()
     assert await ar.get(key) == b"x"
+
+
+def test_contains_unencodable_is_false(r: redis.Redis, key: str) -> None:
+    seen = ExpiringSet(r, key, ttl=10)
+    seen.add("1")
+    assert 1 not in seen
+    assert "1" in seen
+
+
+async def test_async_contains_unencodable_is_false(
+    ar: redis.asyncio.Redis, key: str
+) -> None:
+    s = redset.asyncio.SortedSet(ar, key)
+    seen = redset.asyncio.ExpiringSet(ar, key + ":seen", ttl=10)
+    assert await s.contains(1) is False  # type: ignore[arg-type]  # the wrong type on purpose
+    assert await seen.contains(1) is False  # type: ignore[arg-type]  # the wrong type on purpose

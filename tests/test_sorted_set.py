@@ -527,3 +527,13 @@ def test_take_waits_after_dead_letters(r: redis.Redis, key: str) -> None:
     assert s.take(2, timeout=0.3) == []
     assert time.monotonic() - started >= 0.25
     assert r.zcard(s.dead_letter_key) == 1
+
+
+def test_contains_unencodable_is_false(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("1")
+    assert 1 not in s
+    assert None not in s
+    assert "1" in s
+    with pytest.raises(EncodeError):
+        s.add(1)  # type: ignore[arg-type]  # the wrong type on purpose

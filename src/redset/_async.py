@@ -128,7 +128,10 @@ class SortedSet(SetAlgebra[T]):
         return await self._run(self._len_op())
 
     async def contains(self, item: T) -> bool:
-        """Tell whether ``item`` is in the set, as ``in`` does for the sync class."""
+        """Tell whether ``item`` is in the set, as ``in`` does for the sync class.
+
+        A value the codec cannot encode is never a member: the result is False.
+        """
         return await self._run(self._contains_op(item))
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -348,7 +351,10 @@ class ExpiringSet(ExpiringCore[T]):
         await self._run(self._expiring_clear_op())
 
     async def contains(self, item: T) -> bool:
-        """Tell whether ``item`` is live, as ``in`` does for the sync class."""
+        """Tell whether ``item`` is live, as ``in`` does for the sync class.
+
+        A value the codec cannot encode is never a member: the result is False.
+        """
         return await self._run(self._expiring_contains_op(item))
 
     async def count(self) -> int:

@@ -781,8 +781,13 @@ class SetCore(LeaseMixin[T]):
         return None if reply is None else as_float(reply)
 
     def _contains_op(self, item: T) -> Operation[bool]:
-        score = yield from self._score_op(item)
-        return score is not None
+        try:
+            member = self._encode(item)
+        except EncodeError:
+            # A value the codec cannot encode is never a member, as ``in``
+            # on a Python set returns False for a value of another type.
+            return False
+        return (yield Command(("ZSCORE", self._name, member))) is not None
 
     def _len_op(self) -> Operation[int]:
         return int((yield from self._lease_script_op(COUNT, "waiting")))

@@ -16,6 +16,7 @@ from ._protocol import Command, Operation, eval_script
 from ._replies import as_float
 from ._typing import T
 from .codecs import Codec, Serializer
+from .errors import EncodeError
 
 __all__ = ["ExpiringCore"]
 
@@ -84,11 +85,19 @@ class ExpiringCore(SetCore[T]):
         return bool((yield from self._script_op(_ADD, seconds, member)))
 
     def _ttl_op(self, item: T) -> Operation[float | None]:
-        reply = yield from self._script_op(_TTL, self._encode(item))
+        return (yield from self._member_ttl_op(self._encode(item)))
+
+    def _member_ttl_op(self, member: bytes) -> Operation[float | None]:
+        reply = yield from self._script_op(_TTL, member)
         return None if reply is None or reply is False else as_float(reply)
 
     def _expiring_contains_op(self, item: T) -> Operation[bool]:
-        return (yield from self._ttl_op(item)) is not None
+        try:
+            member = self._encode(item)
+        except EncodeError:
+            # A value the codec cannot encode is never a member.
+            return False
+        return (yield from self._member_ttl_op(member)) is not None
 
     def _expiring_count_op(self) -> Operation[int]:
         return int((yield from self._script_op(_COUNT)))

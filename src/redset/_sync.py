@@ -212,6 +212,12 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         return self._run(self._len_op())
 
     def __contains__(self, item: object) -> bool:
+        """Tell whether ``item`` is waiting in the set (ZSCORE, O(1)).
+
+        Items in flight under a lease are not waiting. A value the codec
+        cannot encode is never a member, so the result is False, as for a
+        Python set and a value of another type.
+        """
         return self._run(self._contains_op(item))  # type: ignore[arg-type]  # any value may be tested
 
     def __iter__(self) -> Iterator[T]:
@@ -666,6 +672,11 @@ class ExpiringSet(ExpiringCore[T]):
         self._run(self._expiring_clear_op())
 
     def __contains__(self, item: object) -> bool:
+        """Tell whether ``item`` is live (ZSCORE in a Lua script).
+
+        A value the codec cannot encode is never a member, so the result is
+        False.
+        """
         return self._run(self._expiring_contains_op(item))  # type: ignore[arg-type]  # any value may be tested
 
     def __len__(self) -> int:
