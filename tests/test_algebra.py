@@ -644,7 +644,7 @@ def test_sentinel_clients_of_other_masters_differ(key: str) -> None:
     manager = object()
 
     def sentinel_client(service: str, manager: object = manager) -> redis.Redis:
-        pool = SentinelConnectionPool(service, manager)
+        pool = SentinelConnectionPool(service, manager)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         return redis.Redis(connection_pool=pool)
 
     first = SortedSet(sentinel_client("jobs"), f"{key}:a")

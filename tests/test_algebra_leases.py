@@ -186,15 +186,13 @@ def test_random_algebra_with_leases(r: redis.Redis, key: str) -> None:
         elif choice == 7:
             other.clear()
             other.update(picked)
-            operation = rng.choice(
-                [
-                    s.update,
-                    s.intersection_update,
-                    s.difference_update,
-                    s.symmetric_difference_update,
-                ]
-            )
-            operation(other)
+            operations: list[Callable[[SortedSet[str]], object]] = [
+                s.update,
+                s.intersection_update,
+                s.difference_update,
+                s.symmetric_difference_update,
+            ]
+            rng.choice(operations)(other)
         else:
             held = {lease.member for lease in leases}
             for lease in s.claim(10, lease=30):
