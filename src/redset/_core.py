@@ -235,6 +235,23 @@ class SetCore(LeaseMixin[T]):
     # The asyncio classes need a client whose execute_command is a coroutine.
     is_async: ClassVar[bool] = False
 
+    # Without a codec or serializer the members are text: no parameter
+    # mentions T, so type checkers use its default, str, and a scorer such
+    # as len cannot make the set a set of Sized.
+    @overload
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        scorer: Scorer[str] | None = None,
+        serializer: None = None,
+        *,
+        codec: None = None,
+        update: UpdatePolicy | None = None,
+        clock: Clock | None = None,
+        max_attempts: int | None = None,
+    ) -> None: ...
+
     @overload
     def __init__(
         self,
@@ -243,7 +260,7 @@ class SetCore(LeaseMixin[T]):
         scorer: Scorer[T] | None = None,
         serializer: None = None,
         *,
-        codec: Codec[T] | None = None,
+        codec: Codec[T] | None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
         max_attempts: int | None = None,
