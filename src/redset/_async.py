@@ -83,7 +83,8 @@ class SortedSet(SetAlgebra[T]):
     async def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
 
-        ZPOPMIN, or with ``timeout`` BZPOPMIN, as the sync pop. A cancelled
+        The same commands as the sync pop: a Lua script, and with
+        ``timeout`` BZPOPMIN while the set is empty. A cancelled
         pop leaves the client usable but may have removed the item: see
         :mod:`redset.asyncio`.
 
@@ -275,7 +276,7 @@ class SortedSet(SetAlgebra[T]):
         return await self._run(self._dead_letters_op(limit))
 
     async def dead_letter_count(self) -> int:
-        """Count the dead letters (ZCARD)."""
+        """Count the dead letters (ZCARD in a Lua script), as the sync class."""
         return await self._run(self._dead_letter_count_op())
 
     async def requeue_dead_letters(self, members: Iterable[bytes] | None = None) -> int:

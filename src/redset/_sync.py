@@ -103,7 +103,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
 
         ``score`` defaults to the scorer's value; ``score=0`` is a score.
         ``update`` chooses what happens to an item that is already waiting
-        (see the class docstring). One ZADD, O(log N).
+        (see the class docstring). One Lua script, one round trip: it first
+        returns expired leases to the set, then runs ZADD, or records the add
+        for later while the item is in flight. O(log N), plus O(log N) per
+        expired lease.
 
         Raises:
             InvalidScoreError: ``score`` is NaN.
@@ -115,10 +118,11 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def update(self, items: Iterable[T], *, update: UpdatePolicy | None = None) -> int:
         """Add many items scored by the scorer; return how many were new.
 
-        One ZADD for the whole batch. Items are encoded first, so nothing is
+        One Lua script for the whole batch, as ``add`` runs for one item:
+        O(M log N) for M items. Items are encoded first, so nothing is
         written when one of them cannot be encoded. ``items`` may be another
-        redset set: then this is ``union_update(items)``, one ZUNIONSTORE on
-        the server with ``aggregate="min"``.
+        redset set: then this is ``union_update(items)``, one ZUNIONSTORE in
+        a Lua script on the server with ``aggregate="min"``.
 
         Raises:
             InvalidValueError: ``update=`` was given with a redset set, whose
@@ -135,16 +139,21 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     ) -> int:
         """Add ``(item, score)`` pairs; return how many items were new.
 
-        One ZADD for the whole batch. When an item appears twice, the pairs
-        apply in order, as ZADD applies them.
+        One Lua script for the whole batch, as ``update`` runs. When an item
+        appears twice, the pairs apply in order, as ZADD applies them.
         """
         return self._run(self._add_scored_op(pairs, update))
 
     def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
 
-        With ``timeout`` (seconds), wait up to that long for an item
-        (BZPOPMIN; ``math.inf`` waits forever). Without it, one ZPOPMIN.
+        Without ``timeout``, one Lua script that returns expired leases to
+        the set, then removes the first item (ZRANGE and ZREM), O(log N).
+        With ``timeout`` (seconds; ``math.inf`` waits forever), an empty set
+        is waited on with BZPOPMIN between runs of that script, followed by
+        an HDEL of the item's delivery count. A ScheduledSet polls the script
+        instead. A member that does not decode goes to dead letters, and the
+        wait goes on for the next one.
 
         Raises:
             EmptyError: no item arrived in time. It is a KeyError.
@@ -154,9 +163,11 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def take(self, count: int, *, timeout: float | None = None) -> list[T]:
         """Remove and return up to ``count`` items, lowest scores first.
 
-        One ZPOPMIN when items are waiting. With ``timeout``, an empty set is
-        waited on for up to that many seconds, and whatever is there when the
-        first item arrives is returned. ``take(0)`` returns ``[]`` without a
+        One Lua script when items are waiting, as ``pop`` runs, O(M log N)
+        for M items. With ``timeout``, an empty set is waited on for up to
+        that many seconds, and whatever is there when the first item arrives
+        is returned. When every member removed goes to dead letters, it
+        tries again in the time left. ``take(0)`` returns ``[]`` without a
         command.
 
         Raises:
@@ -527,13 +538,18 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter[T]]:
         """Return up to ``limit`` dead letters, lowest score first.
 
-        Two commands (ZRANGE, HMGET), so a dead letter moved in between may
-        show attempts 0.
+        One Lua script, so the list is read at one moment: it returns
+        expired leases to the set, then reads the dead letters with ZRANGE
+        and the info of each one with HGET, O(log N + M).
         """
         return self._run(self._dead_letters_op(limit))
 
     def dead_letter_count(self) -> int:
-        """Count the dead letters (ZCARD)."""
+        """Count the dead letters (ZCARD in a Lua script).
+
+        The script first returns expired leases to the set, which may move
+        items that used up ``max_attempts`` to the dead letters.
+        """
         return self._run(self._dead_letter_count_op())
 
     def requeue_dead_letters(self, members: Iterable[bytes] | None = None) -> int:
