@@ -657,3 +657,19 @@ def test_sentinel_clients_of_other_masters_differ(key: str) -> None:
         first._check_partner(other_manager)
     first._check_partner(same_master)
     first._check_partner(first)
+
+
+def test_cluster_clients_must_be_one_object(cluster_url: str, key: str) -> None:
+    first, second = (
+        RedisCluster.from_url(cluster_url),
+        RedisCluster.from_url(cluster_url),
+    )
+    try:
+        a = SortedSet(first, f"pending{{{key}}}")
+        b = SortedSet(second, f"done{{{key}}}")
+        with pytest.raises(IncompatibleSetsError, match="same cluster client object"):
+            a.union(b)
+        assert a | SortedSet(first, f"done{{{key}}}") == []
+    finally:
+        first.close()
+        second.close()

@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import redis
@@ -27,6 +28,7 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
+from redset._protocol import Command, Operation
 from redset.asyncio import SortedSet as AsyncSortedSet
 
 
@@ -537,3 +539,24 @@ def test_contains_unencodable_is_false(r: redis.Redis, key: str) -> None:
     assert "1" in s
     with pytest.raises(EncodeError):
         s.add(1)  # type: ignore[arg-type]  # the wrong type on purpose
+
+
+def test_delay_type_error_shows_value(r: redis.Redis, key: str) -> None:
+    s = ScheduledSet(r, key)
+    with pytest.raises(InvalidTypeError, match=r"got str '5'"):
+        s.add("a", delay="5")  # type: ignore[arg-type]  # the wrong type on purpose
+
+
+def test_wrongtype_on_changed_key_says_retry(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    other = f"{key}:string"
+    r.set(other, "x")
+
+    # This plays a key that another client replaced between the command and
+    # the TYPE checks: the set's own keys all have the right type.
+    def failing() -> Operation[Any]:
+        return (yield Command(("ZADD", other, 1, "a")))
+
+    with pytest.raises(WrongTypeError, match="failed with WRONGTYPE") as caught:
+        s._run(failing())
+    assert caught.value.key == key

@@ -137,12 +137,19 @@ class SetAlgebra(SetCore[T]):
     def _check_partner(self, other: SetAlgebra[Any]) -> None:
         """Raise unless ``other`` can be combined with this set on the server."""
         if not _same_server(self.client, other.client):
-            raise IncompatibleSetsError(
-                self.name,
-                other.name,
-                f"sets {self.name!r} and {other.name!r} use clients of different "
-                "servers or databases; create both sets with the same client",
-            )
+            if _is_cluster_client(self.client) or _is_cluster_client(other.client):
+                message = (
+                    f"sets {self.name!r} and {other.name!r} use different cluster "
+                    "client objects, which redset cannot tell are the same "
+                    "cluster; create both sets with the same cluster client object"
+                )
+            else:
+                message = (
+                    f"sets {self.name!r} and {other.name!r} use clients of "
+                    "different servers or databases, or clients whose server "
+                    "redset cannot tell; create both sets with the same client"
+                )
+            raise IncompatibleSetsError(self.name, other.name, message)
         if not _same_codec(self.codec, other.codec):
             raise IncompatibleSetsError(
                 self.name,

@@ -200,7 +200,8 @@ def delay_seconds(delay: object) -> float:
         return delay.total_seconds()
     if isinstance(delay, bool) or not isinstance(delay, numbers.Real):
         raise InvalidTypeError(
-            f"delay must be seconds or a timedelta, got {type(delay).__name__}"
+            f"delay must be seconds or a timedelta, got {type(delay).__name__} "
+            f"{delay!r}"
         )
     try:
         seconds = float(delay)
@@ -484,7 +485,18 @@ class SetCore(LeaseMixin[T]):
             redis_type = as_text((yield Command(("TYPE", key))))
             if redis_type not in (expected, "none"):
                 raise WrongTypeError(key, redis_type, _TYPE_NAMES[expected])
-        raise WrongTypeError(self._name, "value of another type")
+        # Every key has the right type now, so another client changed one
+        # between the failed command and the TYPE checks.
+        raise WrongTypeError(
+            self._name,
+            "unknown",
+            message=(
+                f"a command on set {self._name!r} failed with WRONGTYPE, but each "
+                "of its keys has the expected type now, so another client "
+                "replaced one of them meanwhile; check which program writes "
+                f"keys named like {self._name!r}, then retry"
+            ),
+        )
 
     def _typed_keys(self) -> list[tuple[str, str]]:
         """Return each key of the set with the Redis type it must hold."""
