@@ -199,3 +199,20 @@ def test_random_algebra_with_leases(r: redis.Redis, key: str) -> None:
                 assert lease.member not in held
                 leases.append(lease)
         _check_invariants(r, s.name)
+
+
+@pytest.mark.parametrize("form", ["items", "set"])
+def test_difference_resets_delivery_count(r: redis.Redis, key: str, form: str) -> None:
+    s = SortedSet(r, f"{{{key}}}:set")
+    other = SortedSet(r, f"{{{key}}}:other")
+    other.add("a")
+    s.add("a")
+    [lease] = s.claim(1, lease=30)
+    assert s.release(lease) is True
+    if form == "items":
+        s -= ["a"]
+    else:
+        s.difference_update(other)
+    s.add("a")
+    [lease] = s.claim(1, lease=30)
+    assert lease.attempts == 1

@@ -41,6 +41,7 @@ DEFAULT_AGGREGATE: Aggregate = "min"
 BATCH_SIZE = 1000
 
 _COMBINE = load_script("combine")
+_DISCARD_MANY = load_script("discard_many")
 
 # The Redis 6.2 commands that return a combination of two sets directly.
 _READ_COMMANDS = {"union": "ZUNION", "inter": "ZINTER", "diff": "ZDIFF"}
@@ -171,6 +172,10 @@ class SetAlgebra(SetCore[T]):
                     "'done{jobs}'",
                 )
 
+    def _lease_state_keys(self) -> list[str]:
+        """Return the lease-tokens, readded and attempts keys, in that order."""
+        return [self._lease_keys[2], self._lease_keys[5], self._lease_keys[4]]
+
     def _temporary_keys(self, count: int) -> list[str]:
         # A random token keeps concurrent operations on the same set apart.
         token = uuid.uuid4().hex
@@ -250,13 +255,8 @@ class SetAlgebra(SetCore[T]):
             other_key = temporary[3]
             literal, members = self._literal_arguments(combination, other)
         target = self.name if mode == "store" else temporary[0]
-        tokens, attempts, readded = (
-            self._lease_keys[2],
-            self._lease_keys[4],
-            self._lease_keys[5],
-        )
         keys = [self.name, other_key, target, temporary[1], temporary[2]]
-        keys += [tokens, readded, attempts]
+        keys += self._lease_state_keys()
         arguments = [combination, aggregate_argument, mode, literal, *members]
         return (yield from eval_script(_COMBINE, keys, arguments))
 
@@ -318,11 +318,17 @@ class SetAlgebra(SetCore[T]):
     ) -> Operation[int]:
         """Remove the members of ``other``; return how many were removed.
 
-        Plain items go through the combine script too, so that an item in
-        flight under a lease also loses an add deferred for it, as with
-        ``discard()``. A cancelled deferred add counts as a removal.
+        Plain items need no temporary key: one Lua script runs ZREM and
+        cancels the add deferred for each item in flight, as ``discard()``
+        does, O(M log N). A cancelled deferred add counts as a removal.
         """
-        return -(yield from self._store_op("diff", other))
+        if isinstance(other, SetAlgebra):
+            return -(yield from self._store_op("diff", other))
+        members = [self._encode(item) for item in other]
+        if not members:
+            return 0
+        keys = [self.name, *self._lease_state_keys()]
+        return int((yield from eval_script(_DISCARD_MANY, keys, members)))
 
     # -- comparing ------------------------------------------------------------
 

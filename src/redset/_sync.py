@@ -323,8 +323,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def difference_update(self, other: Iterable[T]) -> None:
         """Remove the members of ``other``; ``s -= other`` does the same.
 
-        Atomic: one ZDIFFSTORE into this set's key in a Lua script, which
-        also cancels adds deferred for removed items that are in flight.
+        Atomic: for plain items, one Lua script that runs ZREM, O(M log N).
+        For a redset set, one ZDIFFSTORE into this set's key in a Lua
+        script, O(N + M). Both cancel the adds deferred for removed items
+        that are in flight, as ``discard`` does.
         """
         self._run(self._difference_update_op(other))
 
