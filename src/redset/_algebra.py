@@ -68,8 +68,8 @@ def _is_cluster_client(client: Any) -> bool:
 def _server_of(client: Any) -> tuple[Any, ...] | None:
     """Return what identifies the server and database of a client, or None.
 
-    A Sentinel pool (``Sentinel.master_for``) has no host, port or path: it
-    asks its Sentinel manager for the address of the master it names by
+    A Sentinel pool (``Sentinel.master_for``) has no host, port or path:
+    it looks up its master's address through its Sentinel manager by
     ``service_name``, so the service and the manager identify it. None means
     the place is unknown, and such a client matches only itself.
     """
