@@ -216,3 +216,23 @@ def test_difference_resets_delivery_count(r: redis.Redis, key: str, form: str) -
     s.add("a")
     [lease] = s.claim(1, lease=30)
     assert lease.attempts == 1
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_difference_removes_expired_lease_item(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, f"{{{key}}}:set", clock=clock)
+    s.add_scored([("a", 1), ("b", 2)])
+    s.claim(1, lease=10)
+    clock.now += 20
+    s -= ["a"]
+    assert len(s) == 1
+    assert s.in_flight() == 0
+    assert "a" not in s

@@ -23,6 +23,7 @@ from redis.crc import key_slot
 
 from . import _keys
 from ._core import SetCore, UpdatePolicy
+from ._leases import load_lease_script
 from ._protocol import Command, Operation, eval_script, load_script
 from ._replies import as_bytes, as_text
 from ._typing import T
@@ -41,7 +42,7 @@ DEFAULT_AGGREGATE: Aggregate = "min"
 BATCH_SIZE = 1000
 
 _COMBINE = load_script("combine")
-_DISCARD_MANY = load_script("discard_many")
+_DISCARD_MANY = load_lease_script("discard_many")
 
 # The Redis 6.2 commands that return a combination of two sets directly.
 _READ_COMMANDS = {"union": "ZUNION", "inter": "ZINTER", "diff": "ZDIFF"}
@@ -318,17 +319,17 @@ class SetAlgebra(SetCore[T]):
     ) -> Operation[int]:
         """Remove the members of ``other``; return how many were removed.
 
-        Plain items need no temporary key: one Lua script runs ZREM and
-        cancels the add deferred for each item in flight, as ``discard()``
-        does, O(M log N). A cancelled deferred add counts as a removal.
+        Plain items need no temporary key: one Lua script returns expired
+        leases to the set, then runs ZREM and cancels the add deferred for
+        each item in flight, as ``discard()`` does, O(M log N). A cancelled
+        deferred add counts as a removal.
         """
         if isinstance(other, SetAlgebra):
             return -(yield from self._store_op("diff", other))
         members = [self._encode(item) for item in other]
         if not members:
             return 0
-        keys = [self.name, *self._lease_state_keys()]
-        return int((yield from eval_script(_DISCARD_MANY, keys, members)))
+        return int((yield from self._lease_script_op(_DISCARD_MANY, *members)))
 
     # -- comparing ------------------------------------------------------------
 

@@ -115,8 +115,9 @@ end
 -- the result gets a deferred add with its new score, and keeps the old mark's
 -- flag when the score did not change. One that is not loses its mark.
 -- NOTE: a lease that expired but was not yet returned by a lease script
--- still counts as in flight here, so `s -= {item}` leaves that item to come
--- back with its claimed score, where discard() would remove it.
+-- still counts as in flight here, so removing its item with &=, ^= or -= of
+-- another redset set leaves the item to come back with its claimed score,
+-- where discard() would remove it.
 local function defer_in_flight(in_flight, marks)
   for _, member in ipairs(in_flight) do
     local score = redis.call('ZSCORE', set, member)
