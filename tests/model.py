@@ -139,9 +139,17 @@ class ModelSet:
         """Remove up to ``count`` visible pairs, lowest first, as take() does.
 
         Returns the pairs that decode. The others move to the dead letters,
-        where each replaces the score of an earlier copy, as ZADD does.
+        where each replaces the score of an earlier copy, as ZADD does. When
+        none of the removed pairs decodes, the next ones are removed, until
+        one decodes or none is visible.
         """
-        popped = self.visible()[:count]
+        while True:
+            popped = self.visible()[:count]
+            taken = self.take_once(popped)
+            if taken or not popped:
+                return taken
+
+    def take_once(self, popped: list[Pair]) -> list[Pair]:
         for member, score in popped:
             del self.scores[member]
             if not self.decodes(member):
@@ -153,11 +161,8 @@ class ModelSet:
 
         Visible members before it that do not decode move to the dead letters.
         """
-        while self.visible():
-            taken = self.take(1)
-            if taken:
-                return taken[0]
-        return None
+        taken = self.take(1)
+        return taken[0] if taken else None
 
     def discard(self, member: bytes) -> bool:
         return self.scores.pop(member, None) is not None

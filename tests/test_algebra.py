@@ -16,6 +16,7 @@ import redis.asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.cluster import RedisCluster
+from redis.sentinel import SentinelConnectionPool
 
 import redset.asyncio
 from conftest import BINARIES
@@ -636,3 +637,39 @@ async def test_async_operations_match_python(ar: redis.asyncio.Redis, key: str) 
     assert await a.update(b) == 2
     with pytest.raises(IncompatibleSetsError):
         await a.union(redset.asyncio.SortedSet(ar, f"{key}:c", codec=BytesCodec()))  # type: ignore[arg-type]  # members of another type
+
+
+def test_sentinel_clients_of_other_masters_differ(key: str) -> None:
+    # Neither pool connects until a command runs, so no Sentinel is reached.
+    manager = object()
+
+    def sentinel_client(service: str, manager: object = manager) -> redis.Redis:
+        pool = SentinelConnectionPool(service, manager)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+        return redis.Redis(connection_pool=pool)
+
+    first = SortedSet(sentinel_client("jobs"), f"{key}:a")
+    other_master = SortedSet(sentinel_client("mail"), f"{key}:b")
+    same_master = SortedSet(sentinel_client("jobs"), f"{key}:c")
+    other_manager = SortedSet(sentinel_client("jobs", object()), f"{key}:d")
+    with pytest.raises(IncompatibleSetsError):
+        first._check_partner(other_master)
+    with pytest.raises(IncompatibleSetsError):
+        first._check_partner(other_manager)
+    first._check_partner(same_master)
+    first._check_partner(first)
+
+
+def test_cluster_clients_must_be_one_object(cluster_url: str, key: str) -> None:
+    first, second = (
+        RedisCluster.from_url(cluster_url),
+        RedisCluster.from_url(cluster_url),
+    )
+    try:
+        a = SortedSet(first, f"pending{{{key}}}")
+        b = SortedSet(second, f"done{{{key}}}")
+        with pytest.raises(IncompatibleSetsError, match="same cluster client object"):
+            a.union(b)
+        assert a | SortedSet(first, f"done{{{key}}}") == []
+    finally:
+        first.close()
+        second.close()

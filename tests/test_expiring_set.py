@@ -141,3 +141,35 @@ async def test_async_expiring_set(ar: redis.asyncio.Redis, key: str) -> None:
     assert await seen.discard("a") is True
     await seen.clear()
     assert await seen.count() == 0
+
+
+def test_clear_keeps_key_of_other_type(r: redis.Redis, key: str) -> None:
+    r.set(key, "x")
+    with pytest.raises(WrongTypeError):
+        ExpiringSet(r, key, ttl=1).clear()
+    assert r.get(key) == b"x"
+
+
+async def test_async_clear_keeps_key_of_other_type(
+    ar: redis.asyncio.Redis, key: str
+) -> None:
+    await ar.set(key, "x")
+    with pytest.raises(WrongTypeError):
+        await redset.asyncio.ExpiringSet(ar, key, ttl=1).clear()
+    assert await ar.get(key) == b"x"
+
+
+def test_contains_unencodable_is_false(r: redis.Redis, key: str) -> None:
+    seen = ExpiringSet(r, key, ttl=10)
+    seen.add("1")
+    assert 1 not in seen
+    assert "1" in seen
+
+
+async def test_async_contains_unencodable_is_false(
+    ar: redis.asyncio.Redis, key: str
+) -> None:
+    s = redset.asyncio.SortedSet(ar, key)
+    seen = redset.asyncio.ExpiringSet(ar, key + ":seen", ttl=10)
+    assert await s.contains(1) is False  # type: ignore[arg-type]  # the wrong type on purpose
+    assert await seen.contains(1) is False  # type: ignore[arg-type]  # the wrong type on purpose

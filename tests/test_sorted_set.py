@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import redis
@@ -27,6 +28,7 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
+from redset._protocol import Command, Operation
 from redset.asyncio import SortedSet as AsyncSortedSet
 
 
@@ -510,3 +512,51 @@ def test_clear_leaves_other_types_alone(r: redis.Redis, key: str) -> None:
         SortedSet(r, key).clear()
     assert r.type(key) == b"stream"
     assert r.xlen(key) == 1
+
+
+def test_take_skips_dead_letters(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff\xfe": 1, b"good": 2, b"\xff\xfd": 3, b"later": 4})
+    assert s.take(1, timeout=2) == ["good"]
+    assert s.take(1) == ["later"]
+    assert r.zcard(s.dead_letter_key) == 2
+
+
+def test_take_waits_after_dead_letters(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff\xfe": 1})
+    started = time.monotonic()
+    assert s.take(2, timeout=0.3) == []
+    assert time.monotonic() - started >= 0.25
+    assert r.zcard(s.dead_letter_key) == 1
+
+
+def test_contains_unencodable_is_false(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("1")
+    assert 1 not in s  # type: ignore[comparison-overlap]  # the wrong type on purpose
+    assert None not in s
+    assert "1" in s
+    with pytest.raises(EncodeError):
+        s.add(1)  # type: ignore[arg-type]  # the wrong type on purpose
+
+
+def test_delay_type_error_shows_value(r: redis.Redis, key: str) -> None:
+    s = ScheduledSet(r, key)
+    with pytest.raises(InvalidTypeError, match=r"got str '5'"):
+        s.add("a", delay="5")  # type: ignore[arg-type]  # the wrong type on purpose
+
+
+def test_wrongtype_on_changed_key_says_retry(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    other = f"{key}:string"
+    r.set(other, "x")
+
+    # This plays a key that another client replaced between the command and
+    # the TYPE checks: the set's own keys all have the right type.
+    def failing() -> Operation[Any]:
+        return (yield Command(("ZADD", other, 1, "a")))
+
+    with pytest.raises(WrongTypeError, match="failed with WRONGTYPE") as caught:
+        s._run(failing())
+    assert caught.value.key == key

@@ -23,6 +23,7 @@ from redis.crc import key_slot
 
 from . import _keys
 from ._core import SetCore, UpdatePolicy
+from ._leases import load_lease_script
 from ._protocol import Command, Operation, eval_script, load_script
 from ._replies import as_bytes, as_text
 from ._typing import T
@@ -41,6 +42,7 @@ DEFAULT_AGGREGATE: Aggregate = "min"
 BATCH_SIZE = 1000
 
 _COMBINE = load_script("combine")
+_DISCARD_MANY = load_lease_script("discard_many")
 
 # The Redis 6.2 commands that return a combination of two sets directly.
 _READ_COMMANDS = {"union": "ZUNION", "inter": "ZINTER", "diff": "ZDIFF"}
@@ -65,11 +67,26 @@ def _is_cluster_client(client: Any) -> bool:
 
 
 def _server_of(client: Any) -> tuple[Any, ...] | None:
+    """Return what identifies the server and database of a client, or None.
+
+    A Sentinel pool (``Sentinel.master_for``) has no host, port or path:
+    it looks up its master's address through its Sentinel manager by
+    ``service_name``, so the service and the manager identify it. None means
+    the place is unknown, and such a client matches only itself.
+    """
     pool = getattr(client, "connection_pool", None)
     settings = getattr(pool, "connection_kwargs", None)
     if not isinstance(settings, dict):
         return None
-    return tuple(settings.get(name) for name in _SERVER_SETTINGS)
+    server = tuple(settings.get(name) for name in _SERVER_SETTINGS)
+    if any(settings.get(name) is not None for name in ("host", "port", "path")):
+        return server
+    service = getattr(pool, "service_name", None)
+    if service is None:
+        return None
+    manager = getattr(pool, "sentinel_manager", None)
+    is_master = getattr(pool, "is_master", None)
+    return (*server, service, id(manager), is_master)
 
 
 def _same_server(client: Any, other: Any) -> bool:
@@ -122,12 +139,19 @@ class SetAlgebra(SetCore[T]):
     def _check_partner(self, other: SetAlgebra[Any]) -> None:
         """Raise unless ``other`` can be combined with this set on the server."""
         if not _same_server(self.client, other.client):
-            raise IncompatibleSetsError(
-                self.name,
-                other.name,
-                f"sets {self.name!r} and {other.name!r} use clients of different "
-                "servers or databases; create both sets with the same client",
-            )
+            if _is_cluster_client(self.client) or _is_cluster_client(other.client):
+                message = (
+                    f"sets {self.name!r} and {other.name!r} use different cluster "
+                    "client objects, which redset cannot tell are the same "
+                    "cluster; create both sets with the same cluster client object"
+                )
+            else:
+                message = (
+                    f"sets {self.name!r} and {other.name!r} use clients of "
+                    "different servers or databases, or clients whose server "
+                    "redset cannot tell; create both sets with the same client"
+                )
+            raise IncompatibleSetsError(self.name, other.name, message)
         if not _same_codec(self.codec, other.codec):
             raise IncompatibleSetsError(
                 self.name,
@@ -148,6 +172,10 @@ class SetAlgebra(SetCore[T]):
                     "names the same hash tag, for example 'pending{jobs}' and "
                     "'done{jobs}'",
                 )
+
+    def _lease_state_keys(self) -> list[str]:
+        """Return the lease-tokens, readded and attempts keys, in that order."""
+        return [self._lease_keys[2], self._lease_keys[5], self._lease_keys[4]]
 
     def _temporary_keys(self, count: int) -> list[str]:
         # A random token keeps concurrent operations on the same set apart.
@@ -229,6 +257,7 @@ class SetAlgebra(SetCore[T]):
             literal, members = self._literal_arguments(combination, other)
         target = self.name if mode == "store" else temporary[0]
         keys = [self.name, other_key, target, temporary[1], temporary[2]]
+        keys += self._lease_state_keys()
         arguments = [combination, aggregate_argument, mode, literal, *members]
         return (yield from eval_script(_COMBINE, keys, arguments))
 
@@ -253,7 +282,14 @@ class SetAlgebra(SetCore[T]):
         other: SetAlgebra[T] | Iterable[T],
         aggregate: object = DEFAULT_AGGREGATE,
     ) -> Operation[int]:
-        """Replace the set with the combination; return the change in size."""
+        """Replace the set with the combination; return the change in size.
+
+        An item in flight under a lease is never put into the set: when it
+        is in the result, its add is deferred until the lease ends, and when
+        it is not, an add deferred for it is cancelled. An item with a
+        deferred add takes part with that add's score, so ``aggregate``
+        combines it like any other score. The size counts such items.
+        """
         reply = yield from self._combine_op(combination, other, aggregate, "store")
         before, after = (int(value) for value in reply)
         return after - before
@@ -283,14 +319,17 @@ class SetAlgebra(SetCore[T]):
     ) -> Operation[int]:
         """Remove the members of ``other``; return how many were removed.
 
-        Plain items need no temporary key: one ZREM removes them, O(M log N).
+        Plain items need no temporary key: one Lua script returns expired
+        leases to the set, then runs ZREM and cancels the add deferred for
+        each item in flight, as ``discard()`` does, O(M log N). A cancelled
+        deferred add counts as a removal.
         """
         if isinstance(other, SetAlgebra):
             return -(yield from self._store_op("diff", other))
         members = [self._encode(item) for item in other]
         if not members:
             return 0
-        return int((yield Command(("ZREM", self.name, *members))))
+        return int((yield from self._lease_script_op(_DISCARD_MANY, *members)))
 
     # -- comparing ------------------------------------------------------------
 

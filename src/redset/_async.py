@@ -83,7 +83,8 @@ class SortedSet(SetAlgebra[T]):
     async def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
 
-        ZPOPMIN, or with ``timeout`` BZPOPMIN, as the sync pop. A cancelled
+        The same commands as the sync pop: a Lua script, and with
+        ``timeout`` BZPOPMIN while the set is empty. A cancelled
         pop leaves the client usable but may have removed the item: see
         :mod:`redset.asyncio`.
 
@@ -128,7 +129,10 @@ class SortedSet(SetAlgebra[T]):
         return await self._run(self._len_op())
 
     async def contains(self, item: T) -> bool:
-        """Tell whether ``item`` is in the set, as ``in`` does for the sync class."""
+        """Tell whether ``item`` is in the set, as ``in`` does for the sync class.
+
+        A value the codec cannot encode is never a member: the result is False.
+        """
         return await self._run(self._contains_op(item))
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -272,7 +276,7 @@ class SortedSet(SetAlgebra[T]):
         return await self._run(self._dead_letters_op(limit))
 
     async def dead_letter_count(self) -> int:
-        """Count the dead letters (ZCARD)."""
+        """Count the dead letters (ZCARD in a Lua script), as the sync class."""
         return await self._run(self._dead_letter_count_op())
 
     async def requeue_dead_letters(self, members: Iterable[bytes] | None = None) -> int:
@@ -340,11 +344,18 @@ class ExpiringSet(ExpiringCore[T]):
         return await self._run(self._purge_op())
 
     async def clear(self) -> None:
-        """Remove every member (DEL)."""
+        """Remove every member: one DEL in a Lua script that checks the type.
+
+        Raises WrongTypeError, and deletes nothing, when the key is of
+        another Redis type.
+        """
         await self._run(self._expiring_clear_op())
 
     async def contains(self, item: T) -> bool:
-        """Tell whether ``item`` is live, as ``in`` does for the sync class."""
+        """Tell whether ``item`` is live, as ``in`` does for the sync class.
+
+        A value the codec cannot encode is never a member: the result is False.
+        """
         return await self._run(self._expiring_contains_op(item))
 
     async def count(self) -> int:

@@ -200,7 +200,8 @@ def delay_seconds(delay: object) -> float:
         return delay.total_seconds()
     if isinstance(delay, bool) or not isinstance(delay, numbers.Real):
         raise InvalidTypeError(
-            f"delay must be seconds or a timedelta, got {type(delay).__name__}"
+            f"delay must be seconds or a timedelta, got {type(delay).__name__} "
+            f"{delay!r}"
         )
     try:
         seconds = float(delay)
@@ -235,6 +236,23 @@ class SetCore(LeaseMixin[T]):
     # The asyncio classes need a client whose execute_command is a coroutine.
     is_async: ClassVar[bool] = False
 
+    # Without a codec or serializer the members are text: no parameter
+    # mentions T, so type checkers use its default, str, and a scorer such
+    # as len cannot make the set a set of Sized.
+    @overload
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        scorer: Scorer[str] | None = None,
+        serializer: None = None,
+        *,
+        codec: None = None,
+        update: UpdatePolicy | None = None,
+        clock: Clock | None = None,
+        max_attempts: int | None = None,
+    ) -> None: ...
+
     @overload
     def __init__(
         self,
@@ -243,7 +261,7 @@ class SetCore(LeaseMixin[T]):
         scorer: Scorer[T] | None = None,
         serializer: None = None,
         *,
-        codec: Codec[T] | None = None,
+        codec: Codec[T] | None,
         update: UpdatePolicy | None = None,
         clock: Clock | None = None,
         max_attempts: int | None = None,
@@ -467,7 +485,18 @@ class SetCore(LeaseMixin[T]):
             redis_type = as_text((yield Command(("TYPE", key))))
             if redis_type not in (expected, "none"):
                 raise WrongTypeError(key, redis_type, _TYPE_NAMES[expected])
-        raise WrongTypeError(self._name, "value of another type")
+        # Every key has the right type now, so another client changed one
+        # between the failed command and the TYPE checks.
+        raise WrongTypeError(
+            self._name,
+            "unknown",
+            message=(
+                f"a command on set {self._name!r} failed with WRONGTYPE, but each "
+                "of its keys has the expected type now, so another client "
+                "replaced one of them meanwhile; check which program writes "
+                f"keys named like {self._name!r}, then retry"
+            ),
+        )
 
     def _typed_keys(self) -> list[tuple[str, str]]:
         """Return each key of the set with the Redis type it must hold."""
@@ -708,9 +737,16 @@ class SetCore(LeaseMixin[T]):
         seconds = check_timeout(timeout)
         if checked == 0:
             return []
-        pairs = yield from self._pop_raw_op(checked, seconds)
-        decoded = yield from self._decode_popped_op(pairs)
-        return [item for item, _ in decoded]
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            pairs = yield from self._pop_raw_op(checked, seconds)
+            decoded = yield from self._decode_popped_op(pairs)
+            if decoded or not pairs:
+                return [item for item, _ in decoded]
+            # Every member went to dead letters: try the next ones in the time
+            # left, as pop does.
+            if deadline is not None:
+                seconds = max(deadline - time.monotonic(), 0.0) or None
 
     def _pop_op(self, timeout: float | None) -> Operation[T]:
         seconds = check_timeout(timeout)
@@ -774,8 +810,13 @@ class SetCore(LeaseMixin[T]):
         return None if reply is None else as_float(reply)
 
     def _contains_op(self, item: T) -> Operation[bool]:
-        score = yield from self._score_op(item)
-        return score is not None
+        try:
+            member = self._encode(item)
+        except EncodeError:
+            # A value the codec cannot encode is never a member, as ``in``
+            # on a Python set returns False for a value of another type.
+            return False
+        return (yield Command(("ZSCORE", self._name, member))) is not None
 
     def _len_op(self) -> Operation[int]:
         return int((yield from self._lease_script_op(COUNT, "waiting")))

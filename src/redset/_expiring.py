@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, overload
 
-from ._core import Clock, Cursor, SetCore
+from ._core import _CLEAR, Clock, Cursor, SetCore
 from ._leases import check_seconds, load_script_with_preludes
 from ._protocol import Command, Operation, eval_script
 from ._replies import as_float
 from ._typing import T
 from .codecs import Codec, Serializer
+from .errors import EncodeError
 
 __all__ = ["ExpiringCore"]
 
@@ -84,11 +85,19 @@ class ExpiringCore(SetCore[T]):
         return bool((yield from self._script_op(_ADD, seconds, member)))
 
     def _ttl_op(self, item: T) -> Operation[float | None]:
-        reply = yield from self._script_op(_TTL, self._encode(item))
+        return (yield from self._member_ttl_op(self._encode(item)))
+
+    def _member_ttl_op(self, member: bytes) -> Operation[float | None]:
+        reply = yield from self._script_op(_TTL, member)
         return None if reply is None or reply is False else as_float(reply)
 
     def _expiring_contains_op(self, item: T) -> Operation[bool]:
-        return (yield from self._ttl_op(item)) is not None
+        try:
+            member = self._encode(item)
+        except EncodeError:
+            # A value the codec cannot encode is never a member.
+            return False
+        return (yield from self._member_ttl_op(member)) is not None
 
     def _expiring_count_op(self) -> Operation[int]:
         return int((yield from self._script_op(_COUNT)))
@@ -100,7 +109,9 @@ class ExpiringCore(SetCore[T]):
         return int((yield from self._script_op(_PURGE)))
 
     def _expiring_clear_op(self) -> Operation[None]:
-        yield Command(("DEL", self._name))
+        # The script checks the key's type first, so a clashing key of
+        # another program is reported, not deleted.
+        yield from eval_script(_CLEAR, [self._name], ["zset"])
 
     def _live_page_op(
         self, cursor: Cursor | None

@@ -56,7 +56,9 @@ def _parse_version(text: str) -> tuple[int, ...]:
 def server_version(info: Any) -> tuple[str, tuple[int, ...]] | None:
     """Return the oldest ``redis_version`` in an INFO reply, or None if absent.
 
-    A cluster client returns one INFO section per node, so every node counts.
+    redis-py 8.2's cluster client sends INFO to one default node, so its
+    reply has one node's version. A reply with several sections, one per
+    node, gives the oldest.
     """
     versions: list[str] = []
 

@@ -61,6 +61,14 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     the server (see ``union``). A set compares by value, so it is not
     hashable, like ``set``.
 
+    The in-place forms (``|=``, ``&=``, ``-=``, ``^=``, the ``*_update``
+    methods and ``update`` with a redset set) never put an item that is in
+    flight under a lease back into the set. Such an item takes part only
+    through an add made while it was in flight, at that add's score. When
+    it is in the result, it waits again with its new score once its lease
+    ends, acked or not. When it is not, the deferred add is cancelled, as
+    ``discard`` does.
+
     Args:
         client: a ``redis.Redis``, ``redis.cluster.RedisCluster``, valkey or
             fakeredis client. It must not use ``decode_responses=True``.
@@ -95,7 +103,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
 
         ``score`` defaults to the scorer's value; ``score=0`` is a score.
         ``update`` chooses what happens to an item that is already waiting
-        (see the class docstring). One ZADD, O(log N).
+        (see the class docstring). One Lua script, one round trip: it first
+        returns expired leases to the set, then runs ZADD, or records the add
+        for later while the item is in flight. O(log N), plus O(log N) per
+        expired lease.
 
         Raises:
             InvalidScoreError: ``score`` is NaN.
@@ -107,10 +118,11 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def update(self, items: Iterable[T], *, update: UpdatePolicy | None = None) -> int:
         """Add many items scored by the scorer; return how many were new.
 
-        One ZADD for the whole batch. Items are encoded first, so nothing is
+        One Lua script for the whole batch, as ``add`` runs for one item:
+        O(M log N) for M items. Items are encoded first, so nothing is
         written when one of them cannot be encoded. ``items`` may be another
-        redset set: then this is ``union_update(items)``, one ZUNIONSTORE on
-        the server with ``aggregate="min"``.
+        redset set: then this is ``union_update(items)``, one ZUNIONSTORE in
+        a Lua script on the server with ``aggregate="min"``.
 
         Raises:
             InvalidValueError: ``update=`` was given with a redset set, whose
@@ -127,16 +139,21 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     ) -> int:
         """Add ``(item, score)`` pairs; return how many items were new.
 
-        One ZADD for the whole batch. When an item appears twice, the pairs
-        apply in order, as ZADD applies them.
+        One Lua script for the whole batch, as ``update`` runs. When an item
+        appears twice, the pairs apply in order, as ZADD applies them.
         """
         return self._run(self._add_scored_op(pairs, update))
 
     def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
 
-        With ``timeout`` (seconds), wait up to that long for an item
-        (BZPOPMIN; ``math.inf`` waits forever). Without it, one ZPOPMIN.
+        Without ``timeout``, one Lua script that returns expired leases to
+        the set, then removes the first item (ZRANGE and ZREM), O(log N).
+        With ``timeout`` (seconds; ``math.inf`` waits forever), an empty set
+        is waited on with BZPOPMIN between runs of that script, followed by
+        an HDEL of the item's delivery count. A ScheduledSet polls the script
+        instead. A member that does not decode goes to dead letters, and the
+        wait goes on for the next one.
 
         Raises:
             EmptyError: no item arrived in time. It is a KeyError.
@@ -146,9 +163,11 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def take(self, count: int, *, timeout: float | None = None) -> list[T]:
         """Remove and return up to ``count`` items, lowest scores first.
 
-        One ZPOPMIN when items are waiting. With ``timeout``, an empty set is
-        waited on for up to that many seconds, and whatever is there when the
-        first item arrives is returned. ``take(0)`` returns ``[]`` without a
+        One Lua script when items are waiting, as ``pop`` runs, O(M log N)
+        for M items. With ``timeout``, an empty set is waited on for up to
+        that many seconds, and whatever is there when the first item arrives
+        is returned. When every member removed goes to dead letters, it
+        tries again in the time left. ``take(0)`` returns ``[]`` without a
         command.
 
         Raises:
@@ -204,6 +223,12 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         return self._run(self._len_op())
 
     def __contains__(self, item: object) -> bool:
+        """Tell whether ``item`` is waiting in the set (ZSCORE, O(1)).
+
+        Items in flight under a lease are not waiting. A value the codec
+        cannot encode is never a member, so the result is False, as for a
+        Python set and a value of another type.
+        """
         return self._run(self._contains_op(item))  # type: ignore[arg-type]  # any value may be tested
 
     def __iter__(self) -> Iterator[T]:
@@ -298,7 +323,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def difference_update(self, other: Iterable[T]) -> None:
         """Remove the members of ``other``; ``s -= other`` does the same.
 
-        One ZREM for plain items, one ZDIFFSTORE for a redset set.
+        Atomic: for plain items, one Lua script that runs ZREM, O(M log N).
+        For a redset set, one ZDIFFSTORE into this set's key in a Lua
+        script, O(N + M). Both cancel the adds deferred for removed items
+        that are in flight, as ``discard`` does.
         """
         self._run(self._difference_update_op(other))
 
@@ -512,13 +540,18 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter[T]]:
         """Return up to ``limit`` dead letters, lowest score first.
 
-        Two commands (ZRANGE, HMGET), so a dead letter moved in between may
-        show attempts 0.
+        One Lua script, so the list is read at one moment: it returns
+        expired leases to the set, then reads the dead letters with ZRANGE
+        and the info of each one with HGET, O(log N + M).
         """
         return self._run(self._dead_letters_op(limit))
 
     def dead_letter_count(self) -> int:
-        """Count the dead letters (ZCARD)."""
+        """Count the dead letters (ZCARD in a Lua script).
+
+        The script first returns expired leases to the set, which may move
+        items that used up ``max_attempts`` to the dead letters.
+        """
         return self._run(self._dead_letter_count_op())
 
     def requeue_dead_letters(self, members: Iterable[bytes] | None = None) -> int:
@@ -649,10 +682,19 @@ class ExpiringSet(ExpiringCore[T]):
         return self._run(self._purge_op())
 
     def clear(self) -> None:
-        """Remove every member (DEL)."""
+        """Remove every member: one DEL in a Lua script that checks the type.
+
+        Raises WrongTypeError, and deletes nothing, when the key is of
+        another Redis type.
+        """
         self._run(self._expiring_clear_op())
 
     def __contains__(self, item: object) -> bool:
+        """Tell whether ``item`` is live (ZSCORE in a Lua script).
+
+        A value the codec cannot encode is never a member, so the result is
+        False.
+        """
         return self._run(self._expiring_contains_op(item))  # type: ignore[arg-type]  # any value may be tested
 
     def __len__(self) -> int:

@@ -33,7 +33,6 @@ __all__ = [
     "Serializer",
     "SerializerCodec",
     "TextCodec",
-    "resolve_codec",
 ]
 
 T = TypeVar("T")

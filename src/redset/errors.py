@@ -106,9 +106,17 @@ class DecodeError(RedsetError, ValueError):
 class WrongTypeError(RedsetError, TypeError):
     """A key used by the set holds a value of another Redis type."""
 
-    def __init__(self, key: str, redis_type: str, expected: str = "sorted set") -> None:
+    def __init__(
+        self,
+        key: str,
+        redis_type: str,
+        expected: str = "sorted set",
+        *,
+        message: str | None = None,
+    ) -> None:
         super().__init__(
-            f"Redis key {key!r} holds a {redis_type}, not a {expected}; "
+            message
+            or f"Redis key {key!r} holds a {redis_type}, not a {expected}; "
             "choose another set name or delete that key"
         )
         self.key = key

@@ -43,6 +43,21 @@ def check_sync(r: redis.Redis) -> None:
     assert_type(ScheduledSet(r, "k").available(), int)
 
 
+def score_int(value: int) -> float:
+    return float(value)
+
+
+def check_scorer(r: redis.Redis, codec: IntCodec | None) -> None:
+    # Without a codec the members are str, whatever the scorer accepts.
+    assert_type(SortedSet(r, "k", scorer=len), SortedSet[str])
+    assert_type(TimeSortedSet(r, "k", scorer=len), TimeSortedSet[str])
+    assert_type(ScheduledSet(r, "k", len), ScheduledSet[str])
+    assert_type(SortedSet(r, "k", scorer=score_int, codec=IntCodec()), SortedSet[int])
+    assert_type(TimeSortedSet(r, "k", len, codec=BytesCodec()), TimeSortedSet[bytes])
+    assert_type(SortedSet(r, "k", codec=codec), SortedSet[int])
+    SortedSet(r, "k", scorer=score_int)  # type: ignore[arg-type]  # scores int members, but members are str
+
+
 def check_serializer(
     r: redis.Redis, serializer: NamedtupleSerializer[tuple[int, int]]
 ) -> None:
@@ -59,3 +74,7 @@ async def check_async(r: redis.asyncio.Redis) -> None:
     assert_type(await s.contains(3), bool)
     assert_type([item async for item in s], list[int])
     assert_type(await redset.asyncio.ScheduledSet(r, "k").available(), int)
+    assert_type(
+        redset.asyncio.TimeSortedSet(r, "k", scorer=len),
+        redset.asyncio.TimeSortedSet[str],
+    )

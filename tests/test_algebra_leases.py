@@ -1,0 +1,238 @@
+"""In-place set algebra on a set whose items are in flight under leases.
+
+Both sets of a test share one hash tag, so they can be combined on a cluster.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from redset import SortedSet, TimeSortedSet, WrongTypeError
+from redset._leases import lease_keys
+
+InPlace = Callable[[SortedSet[str], SortedSet[str]], object]
+
+
+def _ior(s: SortedSet[str], other: SortedSet[str]) -> object:
+    s |= ["a"]
+    return s
+
+
+def _iand_other(s: SortedSet[str], other: SortedSet[str]) -> object:
+    s &= ["b"]
+    return s
+
+
+def _iand_same(s: SortedSet[str], other: SortedSet[str]) -> object:
+    s &= ["a", "b"]
+    return s
+
+
+def _isub(s: SortedSet[str], other: SortedSet[str]) -> object:
+    s -= ["a"]
+    return s
+
+
+def _ixor(s: SortedSet[str], other: SortedSet[str]) -> object:
+    s ^= ["a"]
+    return s
+
+
+def _ior_unrelated(s: SortedSet[str], other: SortedSet[str]) -> object:
+    s |= ["c"]
+    return s
+
+
+# (name, operation, whether "a" had an add deferred while in flight,
+#  whether "a" waits in the set again after its ack)
+CASES: list[tuple[str, InPlace, bool, bool]] = [
+    ("ior", _ior, False, True),
+    ("ior marked", _ior, True, True),
+    ("ior unrelated", _ior_unrelated, False, False),
+    ("ior unrelated marked", _ior_unrelated, True, True),
+    ("update set", lambda s, o: s.update(o), False, True),
+    ("union_update set", lambda s, o: s.union_update(o), False, True),
+    ("iand without a marked", _iand_other, True, False),
+    ("iand with a marked", _iand_same, True, True),
+    ("iand with a", _iand_same, False, False),
+    ("intersection_update set", lambda s, o: s.intersection_update(o), True, True),
+    ("isub", _isub, False, False),
+    ("isub marked", _isub, True, False),
+    ("difference_update set", lambda s, o: s.difference_update(o), True, False),
+    ("ixor", _ixor, False, True),
+    ("ixor marked", _ixor, True, False),
+    (
+        "symmetric_difference_update set",
+        lambda s, o: s.symmetric_difference_update(o),
+        False,
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "marked", "returns"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_in_place_algebra_respects_lease(
+    r: redis.Redis,
+    key: str,
+    operation: InPlace,
+    marked: bool,
+    returns: bool,
+) -> None:
+    s = TimeSortedSet(r, f"{{{key}}}:set")
+    other = TimeSortedSet(r, f"{{{key}}}:other")
+    other.update(["a", "b"])
+    s.update(["a", "b"])
+    [lease] = s.claim(1, lease=30)
+    assert lease.item == "a"
+    if marked:
+        s.add("a")
+
+    operation(s, other)
+
+    assert "a" not in s
+    assert all(held.item != "a" for held in s.claim(10, lease=30))
+    assert s.in_flight() >= 1
+    assert s.ack(lease) is True
+    assert ("a" in s) is returns
+
+
+def test_in_place_union_defers_new_score(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, f"{{{key}}}:set")
+    other = SortedSet(r, f"{{{key}}}:other")
+    s.add("a", score=1)
+    other.add("a", score=5)
+    [lease] = s.claim(1, lease=30)
+    s.union_update(other, aggregate="max")
+    assert s.score("a") is None
+    assert s.ack(lease) is True
+    assert s.score("a") == 5
+
+
+def test_in_place_union_aggregates_deferred_add(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, f"{{{key}}}:set")
+    other = SortedSet(r, f"{{{key}}}:other")
+    s.add("a", score=1)
+    other.add("a", score=5)
+    [lease] = s.claim(1, lease=30)
+    s.add("a", score=3)
+    s.union_update(other, aggregate="sum")
+    assert s.ack(lease) is True
+    assert s.score("a") == 8
+
+
+def test_in_place_union_counts_deferred_add(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, f"{{{key}}}:set")
+    s.add("a", score=1)
+    s.claim(1, lease=30)
+    other = SortedSet(r, f"{{{key}}}:other")
+    other.update(["a", "b"])
+    assert s.update(other) == 2
+    assert len(s) == 1
+
+
+def test_in_place_algebra_wrong_type_keeps_marks(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, f"{{{key}}}:set")
+    s.add("a", score=1)
+    s.claim(1, lease=30)
+    s.add("a", score=2)
+    other = SortedSet(r, f"{{{key}}}:other")
+    r.set(other.name, "text")
+    with pytest.raises(WrongTypeError):
+        s.union_update(other)
+    assert "a" not in s
+    assert r.hget(lease_keys(s.name)[5], b"a") is not None
+
+
+def _check_invariants(r: redis.Redis, name: str) -> None:
+    waiting, _, tokens, _, _, readded, _, _ = lease_keys(name)
+    in_flight = set(r.hkeys(tokens))
+    for member in in_flight:
+        assert r.zscore(waiting, member) is None, member
+    for member in r.hkeys(readded):
+        assert member in in_flight, member
+
+
+def test_random_algebra_with_leases(r: redis.Redis, key: str) -> None:
+    rng = random.Random(7)
+    items = ["a", "b", "c", "d"]
+    s = SortedSet(r, f"{{{key}}}:set")
+    other = SortedSet(r, f"{{{key}}}:other")
+    leases = []
+    for _ in range(150):
+        choice = rng.randrange(9)
+        picked = rng.sample(items, rng.randrange(3))
+        if choice == 0:
+            s.add_scored([(item, rng.randrange(5)) for item in picked])
+        elif choice == 1:
+            leases += s.claim(rng.randrange(1, 3), lease=30)
+        elif choice == 2 and leases:
+            s.ack(leases.pop(rng.randrange(len(leases))))
+        elif choice == 3:
+            s |= picked
+        elif choice == 4:
+            s &= picked
+        elif choice == 5:
+            s -= picked
+        elif choice == 6:
+            s ^= picked
+        elif choice == 7:
+            other.clear()
+            other.update(picked)
+            operations: list[Callable[[SortedSet[str]], object]] = [
+                s.update,
+                s.intersection_update,
+                s.difference_update,
+                s.symmetric_difference_update,
+            ]
+            rng.choice(operations)(other)
+        else:
+            held = {lease.member for lease in leases}
+            for lease in s.claim(10, lease=30):
+                assert lease.member not in held
+                leases.append(lease)
+        _check_invariants(r, s.name)
+
+
+@pytest.mark.parametrize("form", ["items", "set"])
+def test_difference_resets_delivery_count(r: redis.Redis, key: str, form: str) -> None:
+    s = SortedSet(r, f"{{{key}}}:set")
+    other = SortedSet(r, f"{{{key}}}:other")
+    other.add("a")
+    s.add("a")
+    [lease] = s.claim(1, lease=30)
+    assert s.release(lease) is True
+    if form == "items":
+        s -= ["a"]
+    else:
+        s.difference_update(other)
+    s.add("a")
+    [lease] = s.claim(1, lease=30)
+    assert lease.attempts == 1
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_difference_removes_expired_lease_item(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, f"{{{key}}}:set", clock=clock)
+    s.add_scored([("a", 1), ("b", 2)])
+    s.claim(1, lease=10)
+    clock.now += 20
+    s -= ["a"]
+    assert len(s) == 1
+    assert s.in_flight() == 0
+    assert "a" not in s
