@@ -183,6 +183,7 @@ class LeaseMixin(Generic[T]):
     if TYPE_CHECKING:
         _name: str
         _lease_keys: tuple[str, ...]
+        _script_keys: tuple[bytes, ...]
         _max_attempts: int | None
         due_only: ClassVar[bool]
         _encode: Callable[[T], bytes]
@@ -193,7 +194,7 @@ class LeaseMixin(Generic[T]):
         """Run a lease script with the arguments every one of them reads first."""
         max_attempts = "" if self._max_attempts is None else self._max_attempts
         arguments = [self._now_argument(), max_attempts, *args]
-        return (yield from eval_script(script, self._lease_keys, arguments))
+        return (yield from eval_script(script, self._script_keys, arguments))
 
     def _claim_op(
         self, count: object, lease: object, timeout: object
@@ -207,10 +208,12 @@ class LeaseMixin(Generic[T]):
             return []
         give_up = None if wait is None else time.monotonic() + wait
         due_flag = "1" if self.due_only else ""
+        # The script computes when to poll again only for a caller that waits.
+        wait_flag = "" if give_up is None else "1"
         while True:
             prefix = os.urandom(8).hex()
             reply = yield from self._lease_script_op(
-                CLAIM, due_flag, checked, seconds, prefix
+                CLAIM, due_flag, checked, seconds, prefix, wait_flag
             )
             now = as_float(reply[0])
             deadline = as_float(reply[1])

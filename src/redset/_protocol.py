@@ -116,7 +116,7 @@ def error_has_code(error: BaseException, code: str) -> bool:
 
 
 def eval_script(
-    script: Script, keys: Sequence[str], args: Sequence[Any]
+    script: Script, keys: Sequence[str | bytes], args: Sequence[Any]
 ) -> Operation[Any]:
     """Run ``script`` by its digest, sending its source once when Redis lacks it.
 

@@ -3,19 +3,21 @@
 -- ARGV[4]: the maximum number of members to claim.
 -- ARGV[5]: the lease in seconds.
 -- ARGV[6]: a random prefix that makes each fencing token unique.
+-- ARGV[7]: "1" when the caller will wait for an item, else "".
 -- Returns {now, deadline, lowest waiting score, earliest lease deadline,
 -- B, B members moved to dead letters, member1, token1, attempts1, ...}.
--- The score and lease deadline tell a waiting caller when to poll again, so
--- they are false when it claimed something or when there is no such member.
+-- The score and lease deadline tell a waiting caller when to poll again
+-- (see poll_hints), so they are false unless ARGV[7] is "1" and nothing was
+-- claimed.
 reclaim()
-local picked = next_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
+local picked = take_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
+local now = clock()
 local deadline = exact(now + tonumber(ARGV[5]))
 local claimed = {}
-local members, lease_pairs, token_pairs, score_pairs = {}, {}, {}, {}
+local lease_pairs, token_pairs, score_pairs = {}, {}, {}
 for i = 1, #picked, 2 do
   local member, score = picked[i], picked[i + 1]
   local token = ARGV[6] .. ':' .. ((i + 1) / 2)
-  members[#members + 1] = member
   lease_pairs[#lease_pairs + 1] = deadline
   lease_pairs[#lease_pairs + 1] = member
   token_pairs[#token_pairs + 1] = member
@@ -26,14 +28,14 @@ for i = 1, #picked, 2 do
   claimed[#claimed + 1] = token
   claimed[#claimed + 1] = redis.call('HINCRBY', attempts, member, 1)
 end
-call_sliced('ZREM', waiting, members)
-call_sliced('ZADD', leases, lease_pairs)
-call_sliced('HSET', tokens, token_pairs)
-call_sliced('HSET', claimed_scores, score_pairs)
+call_sliced('ZADD', leases, '', lease_pairs)
+call_sliced('HSET', tokens, '', token_pairs)
+call_sliced('HSET', claimed_scores, '', score_pairs)
 
 local reply = {exact(now), deadline, false, false, #buried}
-if #claimed == 0 then
-  reply[3], reply[4] = lowest_score(), next_deadline()
+if #claimed == 0 and ARGV[7] == '1' then
+  local hints = poll_hints()
+  reply[3], reply[4] = hints[2], hints[3]
 end
 for _, member in ipairs(buried) do
   reply[#reply + 1] = member

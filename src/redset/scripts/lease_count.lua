@@ -5,7 +5,7 @@
 reclaim()
 local counted = ARGV[3]
 if counted == 'due' then
-  return redis.call('ZCOUNT', waiting, '-inf', now)
+  return redis.call('ZCOUNT', waiting, '-inf', exact(clock()))
 elseif counted == 'in_flight' then
   return redis.call('ZCARD', leases)
 elseif counted == 'dead' then

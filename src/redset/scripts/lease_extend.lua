@@ -5,6 +5,6 @@ local member, token = ARGV[3], ARGV[4]
 if not owns(member, token) then
   return false
 end
-local deadline = exact(now + tonumber(ARGV[5]))
+local deadline = exact(clock() + tonumber(ARGV[5]))
 redis.call('ZADD', leases, 'XX', deadline, member)
 return deadline

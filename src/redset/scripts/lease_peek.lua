@@ -4,7 +4,7 @@
 reclaim()
 local position = tonumber(ARGV[4])
 if ARGV[3] == '1' then
-  return redis.call('ZRANGE', waiting, '-inf', now, 'BYSCORE',
+  return redis.call('ZRANGE', waiting, '-inf', exact(clock()), 'BYSCORE',
                     'LIMIT', position, 1, 'WITHSCORES')
 end
 return redis.call('ZRANGE', waiting, position, position, 'WITHSCORES')

@@ -1,20 +1,20 @@
 -- Pop up to ARGV[4] members after returning expired leases to the set.
 -- ARGV[3]: "1" to pop only due members (ScheduledSet), else "".
+-- ARGV[5]: "1" when the caller will wait for an item, else "".
 -- Returns {now, lowest waiting score, earliest lease deadline, member1,
--- score1, ...}. The two middle fields tell a waiting caller when to poll
--- again, so they are false when it popped something or when there is no
--- such member.
+-- score1, ...}. The first three fields tell a waiting caller when to poll
+-- again (see poll_hints), so they are false unless ARGV[5] is "1" and
+-- nothing was popped.
 reclaim()
-local popped = next_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
-for i = 1, #popped, 2 do
-  redis.call('ZREM', waiting, popped[i])
-  redis.call('HDEL', attempts, popped[i])
+local popped, members = take_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
+-- A popped item starts over. HDEL on a missing hash costs no more than
+-- EXISTS, so there is no check first.
+call_sliced('HDEL', attempts, '', members)
+local reply = {false, false, false}
+if #popped == 0 and ARGV[5] == '1' then
+  reply = poll_hints()
 end
-local reply = {exact(now), false, false}
-if #popped == 0 then
-  reply[2], reply[3] = lowest_score(), next_deadline()
-end
-for _, value in ipairs(popped) do
-  reply[#reply + 1] = value
+for i = 1, #popped do
+  reply[i + 3] = popped[i]
 end
 return reply

@@ -1,5 +1,5 @@
 -- Shared head of every lease script. redset prepends it to each one, after
--- clock_prelude.lua, which sets `now` from ARGV[1].
+-- clock_prelude.lua, which defines clock() and exact().
 -- KEYS[1]: the set (waiting members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
 -- KEYS[3]: hash of in-flight member -> fencing token of its lease.
@@ -10,6 +10,9 @@
 -- KEYS[7]: dead letters (member -> score).
 -- KEYS[8]: hash of dead letter -> "attempts reason".
 -- ARGV[2]: deliveries after which an item goes to dead letters, or "".
+-- KEYS[2], KEYS[3] and KEYS[4] hold the same members, and KEYS[6] holds
+-- only in-flight members, so an empty KEYS[2] means that nothing is in
+-- flight. The scripts rely on that to skip work on the common path.
 local waiting, leases, tokens, claimed_scores, attempts, readded, dead, dead_info =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
@@ -18,12 +21,23 @@ local max_attempts = tonumber(ARGV[2])
 -- Members this call moved to dead letters for using up their deliveries.
 local buried = {}
 
--- Run COMMAND KEY with ARGS in slices of 1000, because unpack() of a long
--- table overflows the Lua stack. The width is even, so pairs stay whole.
-local function call_sliced(command, key, args)
-  for first = 1, #args, 1000 do
-    redis.call(command, key, unpack(args, first, math.min(first + 999, #args)))
+-- Run COMMAND KEY [OPTION] with values[first..last] (all of them by
+-- default) in slices of 1000, because unpack() of a long table overflows
+-- the Lua stack. The width is even, so pairs stay whole. OPTION is left
+-- out when it is "". Returns the sum of the integer replies.
+local function call_sliced(command, key, option, values, first, last)
+  first, last = first or 1, last or #values
+  local total = 0
+  for start = first, last, 1000 do
+    local stop = math.min(start + 999, last)
+    if option == '' then
+      total = total + redis.call(command, key, unpack(values, start, stop))
+    else
+      total = total + redis.call(command, key, option,
+                                 unpack(values, start, stop))
+    end
   end
+  return total
 end
 
 local function zadd(key, flag, score, member)
@@ -42,7 +56,7 @@ local function owns(member, token)
     return false
   end
   local deadline = tonumber(redis.call('ZSCORE', leases, member))
-  return deadline ~= nil and deadline > now
+  return deadline ~= nil and deadline > clock()
 end
 
 local function bury(member, score, count, reason)
@@ -58,8 +72,11 @@ local function forget_lease(member)
 end
 
 -- Run the add that arrived while the member was in flight, as ZADD would.
-local function apply_mark(member)
-  local mark = redis.call('HGET', readded, member)
+-- `mark` is the member's value in KEYS[6] when the caller has read it.
+local function apply_mark(member, mark)
+  if mark == nil then
+    mark = redis.call('HGET', readded, member)
+  end
   if not mark then
     return
   end
@@ -83,12 +100,22 @@ local function end_lease(member, score)
 end
 
 -- Return every expired lease's item to the set, so reads see it again.
+-- Returns whether any item is still in flight afterwards. When none is,
+-- this costs one ZRANGE and reads no clock.
 local function reclaim()
+  local first = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  if #first == 0 then
+    return false
+  end
+  if tonumber(first[2]) > clock() then
+    return true
+  end
+  local limit = exact(clock())
   while true do
-    local expired = redis.call('ZRANGE', leases, '-inf', now, 'BYSCORE',
+    local expired = redis.call('ZRANGE', leases, '-inf', limit, 'BYSCORE',
                                'LIMIT', 0, 500)
     if #expired == 0 then
-      return
+      return redis.call('EXISTS', leases) == 1
     end
     for _, member in ipairs(expired) do
       end_lease(member, redis.call('HGET', claimed_scores, member))
@@ -96,23 +123,32 @@ local function reclaim()
   end
 end
 
-local function next_deadline()
-  local first = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
-  return first[2] or false
-end
-
--- Up to `count` members next in line (only due ones when `due_only`), as a
--- flat {member, score, ...} list.
-local function next_waiting(due_only, count)
+-- Remove up to `count` members next in line (only due ones when
+-- `due_only`). Returns them as a flat {member, score, ...} list, and the
+-- members alone.
+local function take_waiting(due_only, count)
+  local taken
   if due_only then
-    return redis.call('ZRANGE', waiting, '-inf', now, 'BYSCORE',
-                      'LIMIT', 0, count, 'WITHSCORES')
+    taken = redis.call('ZRANGE', waiting, '-inf', exact(clock()), 'BYSCORE',
+                       'LIMIT', 0, count, 'WITHSCORES')
+  else
+    taken = redis.call('ZPOPMIN', waiting, count)
   end
-  return redis.call('ZRANGE', waiting, 0, count - 1, 'WITHSCORES')
+  local members = {}
+  for i = 1, #taken, 2 do
+    members[#members + 1] = taken[i]
+  end
+  if due_only then
+    call_sliced('ZREM', waiting, '', members)
+  end
+  return taken, members
 end
 
-local function lowest_score()
-  local first = redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')
-  return first[2] or false
+-- Return {now, lowest waiting score, earliest lease deadline} for a caller
+-- that found nothing and will poll again. A missing member gives false.
+local function poll_hints()
+  local lowest = redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')
+  local deadline = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  return {exact(clock()), lowest[2] or false, deadline[2] or false}
 end
 

@@ -12,7 +12,7 @@ local score
 if ARGV[5] == '' then
   score = redis.call('HGET', claimed_scores, member)
 else
-  score = exact(now + tonumber(ARGV[5]))
+  score = exact(clock() + tonumber(ARGV[5]))
 end
 end_lease(member, score)
 return 1 + #buried
