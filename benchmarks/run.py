@@ -10,14 +10,16 @@ medians. A ratio is redset's time over redis-py's time, so 1.05x means
 redset took 5% longer.
 
 Each codec that redset exports is timed through Redis (add + pop) against
-the same values encoded by hand. When benchmarks/bench_codecs.py exists,
-its ``run()`` also prints each codec's encode + decode speed without Redis.
+the same values encoded by hand, and benchmarks/bench_codecs.py's ``run()``
+prints each codec's encode + decode speed without Redis. The work-queue
+comparison needs RQ: pip install -e '.[dev,bench]'.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -34,11 +36,20 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
+import msgpack  # type: ignore[import-untyped, unused-ignore]
 import redis
 
-import redset
-from redset import BytesCodec, ScheduledSet, SortedSet, TextCodec, TimeSortedSet
+from redset import (
+    BytesCodec,
+    JsonCodec,
+    MsgpackCodec,
+    ScheduledSet,
+    SortedSet,
+    TextCodec,
+    TimeSortedSet,
+)
 from redset._cli.output import table
+from redset._leases import ADD, lease_keys
 from redset.codecs import SerializerCodec
 from redset.errors import EmptyError
 
@@ -46,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 # Found through the sys.path entries above.
+import bench_codecs  # noqa: E402
 import rq_jobs  # noqa: E402
 
 from servers import RedisServer, find_redis_binaries  # noqa: E402
@@ -223,10 +235,6 @@ def bench_add(client: redis.Redis, sizes: Sizes) -> list[Result]:
     results = [
         Result("add", "call", len(names), *timed, SINGLE_TARGET, "zadd(nx=True)")
     ]
-    try:
-        from redset._leases import ADD, lease_keys
-    except ImportError:
-        return results  # add is a plain ZADD, so the first ratio is the whole story
     queue.add("load the script")
     keys = lease_keys(KEY)
 
@@ -326,10 +334,8 @@ def bench_scheduled_pop(client: redis.Redis, sizes: Sizes) -> Result:
     )
 
 
-def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> Result | None:
+def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> Result:
     queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
-    if not hasattr(queue, "claim"):
-        return None
     count = sizes.single_ops
     lease_key = f"{KEY}:raw-leases"
 
@@ -373,41 +379,27 @@ def shipped_codecs() -> dict[str, CodecCase]:
             json.loads,
         ),
     }
-    # JsonCodec and MsgpackCodec come with the codecs branch.
-    json_codec = getattr(redset, "JsonCodec", None)
-    if json_codec is not None:
-        cases["JsonCodec()"] = (
-            json_codec(),
-            lambda i: {**task, "id": i},
-            _canonical_json,
-            json.loads,
-        )
-    msgpack_codec = getattr(redset, "MsgpackCodec", None)
-    if msgpack_codec is not None:
-        import msgpack  # type: ignore[import-untyped, unused-ignore]
-
-        cases["MsgpackCodec()"] = (
-            msgpack_codec(),
-            lambda i: {**task, "id": i},
-            msgpack.packb,
-            msgpack.unpackb,
-        )
+    cases["JsonCodec()"] = (
+        JsonCodec(),
+        lambda i: {**task, "id": i},
+        _canonical_json,
+        json.loads,
+    )
+    cases["MsgpackCodec()"] = (
+        MsgpackCodec(),
+        lambda i: {**task, "id": i},
+        msgpack.packb,
+        msgpack.unpackb,
+    )
     return cases
 
 
 def print_codec_speeds(quick: bool) -> None:
-    """Print benchmarks/bench_codecs.py's encode + decode table, if present.
+    """Print benchmarks/bench_codecs.py's encode + decode table.
 
-    That module, from the codecs work, times each codec without Redis
-    against the library it wraps; its ``run()`` prints the table.
+    That module times each codec without Redis against the library it
+    wraps; its ``run()`` prints the table.
     """
-    try:
-        import bench_codecs  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        print(
-            "codec encode + decode without Redis: benchmarks/bench_codecs.py not found"
-        )
-        return
     print("codec encode + decode without Redis (benchmarks/bench_codecs.py):")
     bench_codecs.run(seconds=0.1 if quick else 0.3, repeats=3 if quick else 5)
 
@@ -661,6 +653,15 @@ def main() -> int:
         "--quick", action="store_true", help="fewer operations and rounds"
     )
     quick = parser.parse_args().quick
+    if importlib.util.find_spec("rq") is None:
+        # The work-queue comparison runs RQ in worker processes, which would
+        # otherwise fail to import it and leave the others waiting.
+        print(
+            "benchmarks/run.py needs RQ for the work-queue comparison: "
+            "pip install -e '.[dev,bench]'",
+            file=sys.stderr,
+        )
+        return 2
     server = start_server()
     try:
         return _run_all(server, quick)
@@ -679,9 +680,7 @@ def _run_all(server: RedisServer, quick: bool) -> int:
             bench_take(client, sizes),
             bench_scheduled_pop(client, sizes),
         ]
-        claim = bench_claim_ack(client, sizes)
-        if claim is not None:
-            results.append(claim)
+        results.append(bench_claim_ack(client, sizes))
         for name, case in shipped_codecs().items():
             results.append(bench_codec(client, sizes, name, case))
         print_table(
@@ -696,8 +695,6 @@ def _run_all(server: RedisServer, quick: bool) -> int:
             ],
             [result.row() for result in results],
         )
-        if claim is None:
-            print("claim + ack: skipped, this redset has no leases")
         print()
         print_codec_speeds(quick)
         print()
