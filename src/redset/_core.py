@@ -152,7 +152,7 @@ def check_count(count: object, what: str = "count") -> int:
     return value
 
 
-# Longest finite wait accepted, in seconds (about 115 days); math.inf means
+# Maximum finite wait accepted, in seconds (about 115 days); math.inf means
 # wait forever.
 MAX_TIMEOUT = 1e7
 

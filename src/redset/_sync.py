@@ -645,7 +645,7 @@ class ExpiringSet(ExpiringCore[T]):
     ``len``, iteration and ``ttl`` see only members whose expiry time is
     later than now. "Now" is the Redis server clock, read inside each Lua
     script, unless ``clock=`` is given. Expired members stay in Redis until
-    ``purge`` removes them, which frees memory but changes no answer.
+    ``purge`` removes them, which frees memory but changes no result.
 
     Args:
         client: a redis-py style client without ``decode_responses=True``.

@@ -12,7 +12,7 @@ keeps working::
     ├── InvalidTypeError        (TypeError)   bad argument type
     ├── EncodeError             (ValueError)  the codec cannot encode a value
     ├── DecodeError             (ValueError)  a stored member does not decode
-    ├── WrongTypeError          (TypeError)   the key holds another Redis type
+    ├── WrongTypeError          (TypeError)   the key has another Redis type
     ├── IncompatibleSetsError   (ValueError)  two sets cannot be combined
     └── UnsupportedServerError  (RuntimeError) the server is too old
 
