@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from clocks import FakeClock
+
 __all__ = [
     "DEFAULT_UPDATE",
     "KINDS",
-    "ManualClock",
     "ModelSet",
     "Observation",
     "SetKind",
@@ -40,16 +41,6 @@ DEFAULT_UPDATE: dict[SetKind, UpdatePolicy] = {
     "TimeSortedSet": "keep",
     "ScheduledSet": "less",
 }
-
-
-class ManualClock:
-    """A clock that moves only when a test sets ``now``."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass(frozen=True)
@@ -81,7 +72,7 @@ class ModelSet:
     def __init__(
         self,
         kind: SetKind,
-        clock: ManualClock,
+        clock: FakeClock,
         *,
         update: UpdatePolicy | None = None,
         scorer: Callable[[bytes], float] | None = None,

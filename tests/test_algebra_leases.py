@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
+from clocks import FakeClock
 from redset import SortedSet, TimeSortedSet, WrongTypeError
 from redset._leases import lease_keys
 
@@ -216,14 +217,6 @@ def test_difference_resets_delivery_count(r: redis.Redis, key: str, form: str) -
     s.add("a")
     [lease] = s.claim(1, lease=30)
     assert lease.attempts == 1
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_difference_removes_expired_lease_item(r: redis.Redis, key: str) -> None:

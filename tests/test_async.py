@@ -26,6 +26,7 @@ import redis.cluster
 import redset
 import redset._core
 import redset.asyncio
+from clocks import FakeClock
 from redset import (
     BytesCodec,
     DecodeError,
@@ -38,7 +39,7 @@ from redset import (
     WrongTypeError,
 )
 from redset.asyncio import ScheduledSet, SortedSet, TimeSortedSet
-from test_sorted_set import UPDATE_POLICY_CASES, FakeClock
+from test_sorted_set import UPDATE_POLICY_CASES
 
 CLASS_NAMES = ["SortedSet", "TimeSortedSet", "ScheduledSet", "ExpiringSet"]
 
@@ -574,7 +575,7 @@ async def client(
 
 def blocked_clients(observer: redis.Redis | redis.cluster.RedisCluster) -> int:
     if isinstance(observer, redis.cluster.RedisCluster):
-        # A cluster client sends INFO to one node unless told otherwise, and
+        # A cluster client sends INFO to one node unless given target nodes, and
         # the blocked pop waits on the node that owns the key.
         replies = observer.info(
             "clients", target_nodes=redis.cluster.RedisCluster.PRIMARIES

@@ -20,6 +20,7 @@ import valkey.cluster
 
 import redset
 import redset.asyncio
+from clocks import FakeClock
 from redset import (
     EmptyError,
     ScheduledSet,
@@ -28,14 +29,6 @@ from redset import (
     UnsupportedServerError,
 )
 from servers import LocalCluster
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def exercise_sets(client: object, key: str) -> None:

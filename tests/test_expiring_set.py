@@ -11,17 +11,10 @@ import redis
 import redis.asyncio
 
 import redset.asyncio
+from clocks import FakeClock
 from redset import ExpiringSet, InvalidValueError, WrongTypeError
 
 ITEMS = [f"url-{n}" for n in range(300)]
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_add_reports_new_or_expired(r: redis.Redis, key: str) -> None:

@@ -10,6 +10,7 @@ import redis
 import redis.asyncio
 
 import redset.asyncio
+from clocks import FakeClock
 from redset import (
     DeadLetter,
     EmptyError,
@@ -21,14 +22,6 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_claim_moves_items_in_flight(r: redis.Redis, key: str) -> None:

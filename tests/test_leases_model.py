@@ -232,8 +232,8 @@ class LeaseMachine(RuleBasedStateMachine):
             self.model.attempts[member] = self.model.attempts.get(member, 0) + 1
             expected.append((member, self.model.attempts[member]))
             self.model.leases[member] = ("", self.model.now + duration, score)
-        # A timeout makes an empty claim wait, which asks the script for
-        # poll hints; the clock stands still, so the wait is the timeout.
+        # A timeout makes an empty claim wait, so the script returns poll
+        # hints. The clock does not move, so the wait lasts the timeout.
         got = self.set.claim(count, lease=duration, timeout=0.002)
         assert [(lease.item, lease.attempts) for lease in got] == expected
         for lease in got:
@@ -280,8 +280,8 @@ class LeaseMachine(RuleBasedStateMachine):
     @rule(wait=st.booleans())
     def pop(self, wait: bool) -> None:
         self.reclaim("pop")
-        # A timeout makes a pop from an empty set wait, which asks the script
-        # for poll hints.
+        # A timeout makes a pop from an empty set wait, so the script returns
+        # poll hints.
         timeout = 0.002 if wait else None
         popped = self.model.pop(1)
         if not popped:

@@ -33,7 +33,8 @@ from hypothesis.stateful import (
 import redset
 import redset._core
 import redset.asyncio
-from model import KINDS, ManualClock, ModelSet, Observation, SetKind, UpdatePolicy
+from clocks import FakeClock
+from model import KINDS, ModelSet, Observation, SetKind, UpdatePolicy
 from redset import (
     BytesCodec,
     DecodeError,
@@ -159,7 +160,7 @@ class SortedSetMachine(RuleBasedStateMachine):
         self.key = f"redset-test:stateful:{uuid.uuid4().hex}"
         # The set names its dead-letter key once it exists; see create().
         self.dead_key = self.key
-        self.clock = ManualClock(CLOCK_START)
+        self.clock = FakeClock(CLOCK_START)
         self.raw = redis.Redis.from_url(redis_url)
         self.driver: Driver = (
             SyncDriver(redis_url) if client_kind == "sync" else AsyncDriver(redis_url)

@@ -1,6 +1,6 @@
 """Every Python example in README.md runs, against a private server.
 
-The examples call ``redis.Redis()`` as a user would; here that class is
+The examples call ``redis.Redis()`` as a user would. Here that class is
 swapped for one bound to a server this module starts, so nothing reaches a
 Redis on the default port.
 """

@@ -14,6 +14,7 @@ import redis
 import redis.asyncio
 
 import redset._core
+from clocks import FakeClock
 from redset import (
     BytesCodec,
     DecodeError,
@@ -30,14 +31,6 @@ from redset import (
 )
 from redset._protocol import Command, Operation
 from redset.asyncio import SortedSet as AsyncSortedSet
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_add_returns_true_only_for_new_items(r: redis.Redis, key: str) -> None:

@@ -1,6 +1,6 @@
 """Typed Redis-backed sorted sets for sharing work between processes.
 
-A set holds each item once, so duplicate requests for the same work collapse
+A set contains each item once, so duplicate requests for the same work collapse
 into one. Sync classes are here; their asyncio twins are in
 :mod:`redset.asyncio`.
 """

@@ -26,6 +26,7 @@ from ._leases import (
     LeaseMixin,
     check_max_attempts,
     lease_keys,
+    wait_until_hint,
 )
 from ._protocol import (
     Command,
@@ -659,11 +660,8 @@ class SetCore(LeaseMixin[T]):
                 return []
             now = as_float(reply[0])
             wait = remaining if not self.due_only else min(remaining, POLL_INTERVAL)
-            # Wake up just after the next item falls due or the next lease
-            # expires, whichever comes first.
-            for moment in (reply[1] if self.due_only else None, reply[2]):
-                if moment is not None and moment is not False:
-                    wait = min(wait, max(as_float(moment) - now, 0.001))
+            due_hint = reply[1] if self.due_only else None
+            wait = wait_until_hint(wait, now, due_hint, reply[2])
             if self.due_only:
                 yield Sleep(wait)
                 continue

@@ -53,6 +53,7 @@ __all__ = [
     "lease_keys",
     "load_lease_script",
     "load_script_with_preludes",
+    "wait_until_hint",
 ]
 
 # Maximum pause, in seconds, between two polls of a blocking claim or of a
@@ -139,6 +140,19 @@ class DeadLetter(Generic[T]):
     attempts: int
     reason: str
     item: T | None
+
+
+def wait_until_hint(wait: float, now: float, *hints: Any) -> float:
+    """Shorten ``wait`` to end just after the earliest of the poll hints.
+
+    The hints are Unix times from a script (the next due score, the next
+    lease deadline), or None and False when there is none. Waking then lets
+    the next poll see the item that fell due or the lease that expired.
+    """
+    for moment in hints:
+        if moment is not None and moment is not False:
+            wait = min(wait, max(as_float(moment) - now, 0.001))
+    return wait
 
 
 def check_seconds(value: object, name: str) -> float:
@@ -230,12 +244,8 @@ class LeaseMixin(Generic[T]):
             if remaining <= 0:
                 return []
             wait = min(remaining, POLL_INTERVAL)
-            # Wake up just after the next item falls due or the next lease
-            # expires, whichever comes first.
-            for moment in (reply[2] if self.due_only else None, reply[3]):
-                if moment is not None and moment is not False:
-                    wait = min(wait, max(as_float(moment) - now, 0.001))
-            yield Sleep(wait)
+            due_hint = reply[2] if self.due_only else None
+            yield Sleep(wait_until_hint(wait, now, due_hint, reply[3]))
 
     def _decode_claimed_op(
         self, flat: Sequence[Any], deadline: float

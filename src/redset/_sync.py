@@ -50,7 +50,7 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     default), so two items are the same member when they encode to the same
     bytes. Items with equal scores come out in byte order of their encoding.
     Without a scorer every item scores 0. ``add`` replaces the score of an
-    item that is already waiting unless ``update=`` says otherwise.
+    item that is already waiting unless ``update=`` chooses otherwise.
 
     The class is a ``collections.abc.MutableSet``: ``in``, ``len``,
     iteration, ``remove``, ``pop``, ``|=``, ``-=``, ``<=``, ``==`` and
@@ -111,7 +111,7 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         Raises:
             InvalidScoreError: ``score`` is NaN.
             EncodeError: the codec cannot encode ``item``.
-            WrongTypeError: the key holds another Redis type.
+            WrongTypeError: the key has another Redis type.
         """
         return self._run(self._add_item_op(item, score, update))
 
@@ -147,11 +147,12 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
 
-        Without ``timeout``, one Lua script that returns expired leases to
-        the set, then removes the first item (ZRANGE and ZREM), O(log N).
-        With ``timeout`` (seconds; ``math.inf`` waits forever), an empty set
-        is waited on with BZPOPMIN between runs of that script, followed by
-        an HDEL of the item's delivery count. A ScheduledSet polls the script
+        Without ``timeout``, one Lua script returns expired leases to the
+        set, then removes the first item (ZPOPMIN; ZRANGE and ZREM for a
+        ScheduledSet), O(log N). With ``timeout`` (seconds; ``math.inf``
+        waits forever), an empty set is waited on with BZPOPMIN between runs
+        of that script. An HDEL of the item's delivery count follows, because
+        BZPOPMIN cannot run inside a script. A ScheduledSet polls the script
         instead. A member that does not decode goes to dead letters, and the
         wait goes on for the next one.
 
@@ -588,7 +589,7 @@ class ScheduledSet(SortedSet[T]):
     items whose due time (a Unix timestamp) has come. ``len``, ``in``,
     iteration, comparisons and set algebra see every item, due or not.
     "Now" is the Redis server's clock, read inside the Lua script that
-    checks and removes due items, so clients with skewed clocks agree; pass
+    checks and removes due items, so clients with skewed clocks agree. Pass
     ``clock=`` to use another clock.
 
     The default ``update`` is ``"less"``: adding an item that is already

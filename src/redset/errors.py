@@ -93,7 +93,7 @@ class EncodeError(RedsetError, ValueError):
 class DecodeError(RedsetError, ValueError):
     """A member stored in Redis could not be decoded by the set's codec.
 
-    ``raw`` holds the member's bytes exactly as Redis stores them, so the
+    ``raw`` is the member's bytes exactly as Redis stores them, so the
     caller can inspect or repair it.
     """
 
@@ -104,7 +104,7 @@ class DecodeError(RedsetError, ValueError):
 
 
 class WrongTypeError(RedsetError, TypeError):
-    """A key used by the set holds a value of another Redis type."""
+    """A key used by the set has a value of another Redis type."""
 
     def __init__(
         self,

@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--kill-one",
         action="store_true",
-        help="SIGKILL one worker while it holds a lease, to show its module "
+        help="SIGKILL one worker while it has a lease, to show its module "
         "coming back after the lease expires",
     )
 

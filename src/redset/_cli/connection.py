@@ -1,4 +1,4 @@
-"""How the command finds its Redis server, or starts one for the run.
+"""Connection of the command to its Redis server, or to one it starts.
 
 The URL comes from ``--url`` or ``REDIS_URL``. With neither, a server
 listening on the default address (127.0.0.1:6379) is used. When none is

@@ -1,7 +1,7 @@
--- Delete a set's keys, but only when each holds the type the set uses, so
+-- Delete a set's keys, but only when each has the type the set uses, so
 -- that clear() never deletes another program's data under a clashing name.
 -- KEYS: the keys to delete.
--- ARGV[i]: the Redis type KEYS[i] must hold ("zset" or "hash").
+-- ARGV[i]: the Redis type KEYS[i] must have ("zset" or "hash").
 -- Returns the number of keys deleted, or a WRONGTYPE error.
 for i, key in ipairs(KEYS) do
   local found = redis.call('TYPE', key)['ok']
