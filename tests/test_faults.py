@@ -17,7 +17,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from redset import EmptyError, ScheduledSet, SortedSet
-from redset._leases import ADD
+from redset._core import ADD_DELAYED
 from servers import LocalCluster, RedisServer, find_redis_binaries
 
 BINARIES = find_redis_binaries()
@@ -74,7 +74,7 @@ def test_script_flush_on_cluster(redis_cluster: LocalCluster, key: str) -> None:
         s.add("job", delay=0)
         # redis-py sends SCRIPT FLUSH to every primary.
         client.script_flush()
-        assert client.script_exists(ADD.sha) == [False]
+        assert client.script_exists(ADD_DELAYED.sha) == [False]
         assert s.pop() == "job"
     finally:
         client.delete(key)

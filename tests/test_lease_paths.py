@@ -1,9 +1,9 @@
-"""The short paths the lease scripts take when nothing is in flight.
+"""The paths the lease scripts take with and without items in flight.
 
 The model test in test_leases_model.py compares every rule on both paths
 with small sets. These tests cover what it does not reach: batches larger
-than one slice of script arguments, scores given as delays from the server
-clock, and which commands the scripts send.
+than one slice of script arguments or one page of the set, scores given as
+delays from the server clock, and which commands the scripts send.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import time
 import pytest
 import redis
 
-from redset import ScheduledSet, SortedSet
+from redset import EmptyError, ScheduledSet, SortedSet
 
-# More pairs than one slice of the add script (500 pairs), with a repeat.
+# More pairs than one slice of the delayed-add script (500 pairs), with a
+# repeat.
 BATCH = [(f"item-{n:04d}", float(n)) for n in range(1200)]
 
 
@@ -31,7 +32,6 @@ def test_large_batch_same_with_or_without_leases(
     leased: SortedSet[str] = SortedSet(r, f"{key}:leased")
     for s in (plain, leased):
         s.add_scored(BATCH[:3])
-    # Something in flight sends the batch down the per-slice HMGET path.
     [lease] = leased.claim(lease=60)
     assert lease.item == "item-0000"
     plain.pop()
@@ -40,16 +40,58 @@ def test_large_batch_same_with_or_without_leases(
         name: s.add_scored(batch_with_repeats(), update=policy)  # type: ignore[arg-type]  # a literal of UpdatePolicy
         for name, s in (("plain", plain), ("leased", leased))
     }
-    # item-0000 is in flight in the leased set, so its add waits for the
-    # lease, and counts as new as it does in the plain set.
+    # item-0000 is in flight in the leased set, and joins it as a new member
+    # as it does in the plain set.
     assert added["leased"] == added["plain"]
     expected = plain.client.zrange(plain.name, 0, -1, withscores=True)
     stored = leased.client.zrange(leased.name, 0, -1, withscores=True)
-    assert stored == [pair for pair in expected if pair[0] != b"item-0000"]
+    assert stored == expected
 
+    # It is not handed out until its lease ends.
+    in_order = [member.decode() for member, _ in expected]
+    assert leased.peek() == next(m for m in in_order if m != "item-0000")
     assert leased.ack(lease)
-    after_ack = leased.client.zrange(leased.name, 0, -1, withscores=True)
-    assert after_ack == expected
+    assert leased.peek() == in_order[0]
+
+
+@pytest.mark.parametrize("due_only", [False, True], ids=["sorted", "scheduled"])
+def test_in_flight_members_span_pages(r: redis.Redis, key: str, due_only: bool) -> None:
+    """Pass over more in-flight members than one page of the scripts' reads."""
+    cls = ScheduledSet if due_only else SortedSet
+    s: SortedSet[str] = cls(r, key)
+    held = [(f"held-{n:04d}", float(n)) for n in range(1100)]
+    s.add_scored(held)
+    leases = s.claim(len(held), lease=60)
+    assert len(leases) == len(held)
+    s.add_scored(held)
+    s.add_scored([("free-1", 5000.0), ("free-2", 5001.0)])
+
+    assert len(s) == len(held) + 2
+    assert s.peek() == "free-1"
+    assert s.peek(1) == "free-2"
+    with pytest.raises(EmptyError):
+        s.peek(2)
+    if isinstance(s, ScheduledSet):
+        assert s.available() == 2
+    [lease] = s.claim(lease=60)
+    assert lease.item == "free-1"
+    assert s.take(5) == ["free-2"]
+    assert s.claim(5, lease=60) == []
+
+    assert s.ack_many(leases) == len(held)
+    assert s.take(2) == ["held-0000", "held-0001"]
+
+
+def test_large_delayed_batch_uses_server_clock(r: redis.Redis, key: str) -> None:
+    s: ScheduledSet[str] = ScheduledSet(r, key)
+    before = time.time()
+    assert s.update(f"item-{n:04d}" for n in range(1200)) == 1200
+    after = time.time()
+    scores = [score for _, score in s.items()]
+    assert len(scores) == 1200
+    # The server clock may differ from this process's by a few milliseconds.
+    assert before - 1 < min(scores) <= max(scores) < after + 1
+    assert s.available() == 1200
 
 
 @pytest.mark.parametrize("in_flight", [False, True])

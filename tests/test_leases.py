@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import pytest
@@ -198,8 +199,14 @@ def test_readd_in_flight_waits_for_ack(r: redis.Redis, key: str) -> None:
     [lease] = s.claim(lease=30)
     assert s.add("job", 5) is True
     assert s.add("job", 7) is False
-    assert len(s) == 0
+    # The item is a member again, but is not handed out during the lease.
+    assert len(s) == 1
+    assert "job" in s
     assert s.claim(lease=30) == []
+    with pytest.raises(EmptyError):
+        s.pop()
+    with pytest.raises(EmptyError):
+        s.peek()
     assert s.ack(lease) is True
     assert s.score("job") == 7.0
     [again] = s.claim(lease=30)
@@ -376,6 +383,56 @@ def test_blocking_pop_sees_expiring_lease(r: redis.Redis, key: str) -> None:
     started = time.monotonic()
     assert s.pop(timeout=2) == "job"
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.single_server
+def test_blocking_pop_polls_past_readded_item(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 1)
+    [lease] = s.claim(lease=30)
+    s.add("job", 2)
+    # CONFIG RESETSTAT clears the counters of this test's private server.
+    r.config_resetstat()
+    with pytest.raises(EmptyError):
+        s.pop(timeout=0.3)
+    calls = {
+        name.removeprefix("cmdstat_"): value["calls"]
+        for name, value in r.info("commandstats").items()
+    }
+    # BZPOPMIN would take the in-flight item at once, so the wait polls
+    # every 0.05 s instead.
+    assert "bzpopmin" not in calls
+    assert calls["evalsha"] <= 10
+    assert s.score("job") == 2.0
+    assert s.ack(lease) is True
+    assert s.pop(timeout=0.3) == "job"
+
+
+def test_blocking_pop_puts_back_readded_item(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 1)
+    [lease] = s.claim(lease=30)
+
+    seen: dict[str, object] = {}
+
+    def readd_then_ack() -> None:
+        time.sleep(0.2)
+        # The waiting pop's BZPOPMIN takes this add, and puts it back.
+        s.add("job", 2)
+        time.sleep(0.3)
+        seen["score"] = s.score("job")
+        seen["acked"] = s.ack(lease)
+
+    helper = threading.Thread(target=readd_then_ack)
+    helper.start()
+    started = time.monotonic()
+    try:
+        assert s.pop(timeout=3) == "job"
+    finally:
+        helper.join()
+    assert time.monotonic() - started >= 0.5
+    assert seen == {"score": 2.0, "acked": True}
+    assert len(s) == 0
 
 
 def test_claim_rejects_bad_arguments(r: redis.Redis, key: str) -> None:

@@ -1,10 +1,12 @@
 """Leases against a pure-Python model, driven by a Hypothesis state machine.
 
 Each step runs one operation on a real server and on the model, compares
-the return values, then compares the whole stored state: waiting members and
-scores, leases with their tokens and deadlines, delivery counts, re-add
-marks, and dead letters. The clock is injected and only moves when the
-machine advances it, so deadlines are exact.
+the return values, then compares the whole stored state: members and
+scores, leases with their tokens and deadlines, delivery counts, and dead
+letters. A member added while in flight is in the set and under a lease at
+once; the operations that hand out members pass over it. The clock is
+injected and only moves when the machine advances it, so deadlines are
+exact.
 
 Each machine runs a SortedSet or a ScheduledSet, whose pops, claims,
 peeks and counts see only due members. The scripts take a shorter
@@ -51,9 +53,8 @@ take_counts = st.integers(min_value=1, max_value=4)
 positions = st.integers(min_value=0, max_value=3)
 
 # The arguments of each rule that returns expired leases to the set first.
+# An add is a plain ZADD, so it returns none.
 RECLAIMING_RULES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
-    "add": {"member": members, "score": scores, "policy": policies},
-    "add_scored": {"pairs": pair_lists, "policy": policies},
     "claim": {"count": claim_counts, "duration": seconds},
     "pop": {"wait": st.booleans()},
     "take": {"count": take_counts},
@@ -68,12 +69,13 @@ class Model:
     """What the set should hold; mirrors the Lua scripts step by step."""
 
     due_only: bool = False
+    # The set's default update policy as a ZADD flag.
+    update_flag: str = ""
     now: float = START
     waiting: dict[str, float] = field(default_factory=dict)
     # member -> (token, deadline, score when claimed)
     leases: dict[str, tuple[str, float, float]] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
-    marks: dict[str, tuple[str, float]] = field(default_factory=dict)
     # member -> (score, attempts, reason)
     dead: dict[str, tuple[float, int, str]] = field(default_factory=dict)
 
@@ -91,20 +93,8 @@ class Model:
         return 0
 
     def add(self, flag: str, score: float, member: str) -> bool:
-        """Add as the add script does; return whether the member is new."""
-        if member not in self.leases:
-            return self.zadd(flag, score, member) == 1
-        mark = self.marks.get(member)
-        if mark is not None:
-            old = mark[1]
-            if (
-                flag == "NX"
-                or (flag == "GT" and score <= old)
-                or (flag == "LT" and score >= old)
-            ):
-                score = old
-        self.marks[member] = (flag, score)
-        return mark is None
+        """Add as ZADD does, in flight or not; return whether it is new."""
+        return self.zadd(flag, score, member) == 1
 
     def owns(self, lease: Lease[str]) -> bool:
         record = self.leases.get(lease.item)
@@ -115,13 +105,7 @@ class Model:
             return False
         del self.leases[lease.item]
         self.attempts.pop(lease.item, None)
-        self.apply_mark(lease.item)
         return True
-
-    def apply_mark(self, member: str) -> None:
-        if member in self.marks:
-            flag, score = self.marks.pop(member)
-            self.zadd(flag, score, member)
 
     def end_lease(self, member: str, score: float) -> None:
         del self.leases[member]
@@ -130,8 +114,20 @@ class Model:
             self.dead[member] = (score, count, "max_attempts")
             self.attempts.pop(member, None)
         else:
+            self.merge_returning(member, score)
+
+    def merge_returning(self, member: str, score: float) -> None:
+        """Put an item back after its lease, merging with an add made meanwhile.
+
+        The add counts as the newer one, so the set's update policy decides.
+        """
+        added = self.waiting.get(member)
+        if added is None or self.update_flag == "NX":
             self.waiting[member] = score
-        self.apply_mark(member)
+        elif self.update_flag == "GT":
+            self.waiting[member] = max(added, score)
+        elif self.update_flag == "LT":
+            self.waiting[member] = min(added, score)
 
     def reclaim(self) -> None:
         for member, (_, deadline, score) in list(self.leases.items()):
@@ -139,7 +135,10 @@ class Model:
                 self.end_lease(member, score)
 
     def next_waiting(self, count: int) -> list[tuple[str, float]]:
-        ordered = sorted(self.waiting.items(), key=lambda pair: (pair[1], pair[0]))
+        ordered = sorted(
+            (pair for pair in self.waiting.items() if pair[0] not in self.leases),
+            key=lambda pair: (pair[1], pair[0]),
+        )
         if self.due_only:
             ordered = [pair for pair in ordered if pair[1] <= self.now]
         return ordered[:count]
@@ -174,12 +173,15 @@ class LeaseMachine(RuleBasedStateMachine):
         self.handed_out: list[Lease[str]] = []
         self.tokens: set[str] = set()
 
-    def make_set(self, cls: type[SortedSet[str]]) -> SortedSet[str]:
+    def make_set(
+        self, cls: type[SortedSet[str]], policy: str | None = None
+    ) -> SortedSet[str]:
         return cls(
             self.client,
             self.key,
             clock=lambda: self.model.now,
             max_attempts=MAX_ATTEMPTS,
+            update=policy,  # type: ignore[arg-type]  # drawn from FLAGS
         )
 
     def reclaim(self, operation: str) -> None:
@@ -195,14 +197,23 @@ class LeaseMachine(RuleBasedStateMachine):
         due_only=st.booleans(),
         items=st.dictionaries(members, scores, min_size=1),
         count=st.integers(min_value=0, max_value=2),
+        policy=st.none() | policies,
     )
     def fill_and_claim(
-        self, due_only: bool, items: dict[str, float], count: int
+        self,
+        due_only: bool,
+        items: dict[str, float],
+        count: int,
+        policy: str | None = None,
     ) -> None:
-        """Start with waiting items, some of them in flight."""
-        if due_only:
-            self.model.due_only = True
-            self.set = self.make_set(ScheduledSet)
+        """Start with waiting items, some of them in flight.
+
+        ``policy`` is the set's update policy, None for the class default.
+        """
+        cls: type[SortedSet[str]] = ScheduledSet if due_only else SortedSet
+        self.model.due_only = due_only
+        self.set = self.make_set(cls, policy)
+        self.model.update_flag = FLAGS[policy or cls.default_update]
         for member, score in items.items():
             self.add(member, score, "replace")
         if count:
@@ -210,14 +221,12 @@ class LeaseMachine(RuleBasedStateMachine):
 
     @rule(member=members, score=scores, policy=policies)
     def add(self, member: str, score: float, policy: str) -> None:
-        self.reclaim("add")
         expected = self.model.add(FLAGS[policy], score, member)
         assert self.set.add(member, score, update=policy) is expected  # type: ignore[arg-type]  # drawn from FLAGS
 
     @rule(pairs=pair_lists, policy=policies)
     def add_scored(self, pairs: list[tuple[str, float]], policy: str) -> None:
         """Add a batch, in which a member may appear more than once."""
-        self.reclaim("add_scored")
         expected = sum(
             self.model.add(FLAGS[policy], score, member) for member, score in pairs
         )
@@ -310,18 +319,14 @@ class LeaseMachine(RuleBasedStateMachine):
     def discard(self, member: str) -> None:
         self.reclaim("discard")
         removed = self.model.waiting.pop(member, None) is not None
-        unmarked = self.model.marks.pop(member, None) is not None
         if member not in self.model.leases:
             self.model.attempts.pop(member, None)
-        assert self.set.discard(member) is (removed or unmarked)
+        assert self.set.discard(member) is removed
 
     @rule()
     def requeue_dead_letters(self) -> None:
         for member, (score, _, _) in self.model.dead.items():
-            if member in self.model.leases:
-                self.model.marks.setdefault(member, ("NX", score))
-            else:
-                self.model.zadd("NX", score, member)
+            self.model.zadd("NX", score, member)
         expected = len(self.model.dead)
         self.model.dead.clear()
         assert self.set.requeue_dead_letters() == expected
@@ -357,7 +362,10 @@ class LeaseMachine(RuleBasedStateMachine):
         assert self.set.in_flight() == len(model.leases)
         if model.due_only:
             assert isinstance(self.set, ScheduledSet)
-            due = sum(score <= model.now for score in model.waiting.values())
+            due = sum(
+                score <= model.now and member not in model.leases
+                for member, score in model.waiting.items()
+            )
             assert self.set.available() == due
         dead = {
             letter.member: (letter.score, letter.attempts, letter.reason)
@@ -385,16 +393,11 @@ class LeaseMachine(RuleBasedStateMachine):
         assert claimed == {m.encode(): s for m, (_, _, s) in model.leases.items()}
         attempts = {m: int(n) for m, n in read.hgetall(keys[4]).items()}
         assert attempts == {m.encode(): n for m, n in model.attempts.items()}
-        marks = read.hgetall(keys[5])
-        assert {
-            m: (f.decode(), float(s))
-            for m, (f, _, s) in ((m, v.partition(b" ")) for m, v in marks.items())
-        } == {m.encode(): mark for m, mark in model.marks.items()}
-        dead_scores = dict(read.zrange(keys[6], 0, -1, withscores=True))
+        dead_scores = dict(read.zrange(keys[5], 0, -1, withscores=True))
         dead_info = {
             m: (int(n), reason.decode())
             for m, (n, _, reason) in (
-                (m, v.partition(b" ")) for m, v in read.hgetall(keys[7]).items()
+                (m, v.partition(b" ")) for m, v in read.hgetall(keys[6]).items()
             )
         }
         assert {m: (s, *dead_info[m]) for m, s in dead_scores.items()} == {
@@ -425,11 +428,6 @@ def test_leases_match_model(r: redis.Redis, key: str) -> None:
 # One call of each reclaiming rule, chosen to touch the in-flight item "a"
 # where the rule takes a member.
 RULE_EXAMPLES: dict[str, dict[str, Any]] = {
-    "add": {"member": "a", "score": START + 3, "policy": "replace"},
-    "add_scored": {
-        "pairs": [("a", START + 1), ("c", START), ("a", START + 4)],
-        "policy": "greater",
-    },
     "claim": {"count": 2, "duration": 1.0},
     "pop": {"wait": False},
     "take": {"count": 3},

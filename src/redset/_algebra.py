@@ -174,8 +174,8 @@ class SetAlgebra(SetCore[T]):
                 )
 
     def _lease_state_keys(self) -> list[str]:
-        """Return the lease-tokens, readded and attempts keys, in that order."""
-        return [self._lease_keys[2], self._lease_keys[5], self._lease_keys[4]]
+        """Return the lease-tokens and attempts keys, in that order."""
+        return [self._lease_keys[2], self._lease_keys[4]]
 
     def _temporary_keys(self, count: int) -> list[str]:
         # A random token keeps concurrent operations on the same set apart.
@@ -284,11 +284,10 @@ class SetAlgebra(SetCore[T]):
     ) -> Operation[int]:
         """Replace the set with the combination; return the change in size.
 
-        An item in flight under a lease is never put into the set: when it
-        is in the result, its add is deferred until the lease ends, and when
-        it is not, an add deferred for it is cancelled. An item with a
-        deferred add takes part with that add's score, so ``aggregate``
-        combines it like any other score. The size counts such items.
+        An item in flight under a lease takes part only if it was added
+        again during the lease, because a claim takes it out of the set. One
+        that the result puts in the set is handed out after its lease ends,
+        as after an add.
         """
         reply = yield from self._combine_op(combination, other, aggregate, "store")
         before, after = (int(value) for value in reply)
@@ -320,9 +319,8 @@ class SetAlgebra(SetCore[T]):
         """Remove the members of ``other``; return how many were removed.
 
         Plain items need no temporary key: one Lua script returns expired
-        leases to the set, then runs ZREM and cancels the add deferred for
-        each item in flight, as ``discard()`` does, O(M log N). A cancelled
-        deferred add counts as a removal.
+        leases to the set, then runs ZREM for each item, as ``discard()``
+        does, O(M log N).
         """
         if isinstance(other, SetAlgebra):
             return -(yield from self._store_op("diff", other))

@@ -84,7 +84,8 @@ class SortedSet(SetAlgebra[T]):
         """Remove and return the item with the lowest score.
 
         The same commands as the sync pop: a Lua script, and with
-        ``timeout`` BZPOPMIN while the set is empty. A cancelled
+        ``timeout`` BZPOPMIN while the set is empty, checked by a second
+        script. A cancelled
         pop leaves the client usable but may have removed the item: see
         :mod:`redset.asyncio`.
 

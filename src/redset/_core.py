@@ -17,15 +17,16 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, overload
 
 from ._leases import (
-    ADD,
     COUNT,
     DISCARD,
     PEEK,
     POLL_INTERVAL,
     POP,
+    SETTLE_BLOCKING_POP,
     LeaseMixin,
     check_max_attempts,
     lease_keys,
+    load_script_with_preludes,
     wait_until_hint,
 )
 from ._protocol import (
@@ -85,11 +86,12 @@ MAX_BLOCK_SECONDS = 1.0
 Cursor = tuple[float, bytes]
 
 # The Redis type each key of a set must hold, in ``lease_keys`` order.
-_KEY_TYPES = ("zset", "zset", "hash", "hash", "hash", "hash", "zset", "hash")
+_KEY_TYPES = ("zset", "zset", "hash", "hash", "hash", "zset", "hash")
 _TYPE_NAMES = {"zset": "sorted set", "hash": "hash"}
 
 _PAGE = load_script("page")
 _CLEAR = load_script("clear")
+ADD_DELAYED = load_script_with_preludes("add_delayed", "clock_prelude")
 
 
 def _client_decodes_responses(client: Any) -> bool:
@@ -339,13 +341,15 @@ class SetCore(LeaseMixin[T]):
         self._update = self._check_update(
             self.default_update if update is None else update
         )
+        flags = _UPDATE_FLAGS[self._update]
+        self._update_flag = flags[0] if flags else ""
         self._clock = clock
         self._max_attempts = check_max_attempts(max_attempts)
         self._lease_keys = lease_keys(name)
         # The same keys as bytes for every script call: redis-py encodes a str
         # argument on each call, and bytes pass through as they are.
         self._script_keys = tuple(key.encode() for key in self._lease_keys)
-        self._dead_key = self._lease_keys[6]
+        self._dead_key = self._lease_keys[5]
         self._server_checked = False
         self._last_time = -math.inf
         self._time_lock = threading.Lock()
@@ -545,19 +549,27 @@ class SetCore(LeaseMixin[T]):
     ) -> Operation[int]:
         """Add (member, score) pairs and return how many members are new.
 
-        With ``relative``, each score is a delay in seconds from the server
-        clock's now. A Lua script does the add, so that an item that is in
-        flight under a lease is put back only when its lease ends.
+        One ZADD does the add. A member that is in flight under a lease
+        joins the set as well, and the scripts that hand out members pass
+        over it until its lease ends. With ``relative``, each score is a
+        delay in seconds from the server clock's now, which a Lua script
+        reads.
         """
         flags = _UPDATE_FLAGS[
             self._check_update(self._update if update is None else update)
         ]
         if not pairs:
             return 0
-        arguments: list[Any] = [flags[0] if flags else "", "1" if relative else ""]
+        if relative:
+            arguments: list[Any] = ["", flags[0] if flags else ""]
+            for member, delay in pairs:
+                arguments += [delay, member]
+            script_keys = self._script_keys[:1]
+            return int((yield from eval_script(ADD_DELAYED, script_keys, arguments)))
+        command: list[Any] = ["ZADD", self._name, *flags]
         for member, score in pairs:
-            arguments += [score, member]
-        return int((yield from self._lease_script_op(ADD, *arguments)))
+            command += [score, member]
+        return int((yield Command(tuple(command))))
 
     def _add_item_op(
         self, item: T, score: float | None, update: UpdatePolicy | None
@@ -643,8 +655,11 @@ class SetCore(LeaseMixin[T]):
         """Pop up to ``count`` (member, score) pairs, waiting up to ``timeout``.
 
         Each poll is a Lua script that first returns expired leases to the
-        set. A ScheduledSet sleeps between polls; other sets wait in BZPOPMIN,
-        at most until the next lease expires.
+        set. A ScheduledSet sleeps between polls. Other sets wait in
+        BZPOPMIN, at most until the next lease expires, when the set was
+        empty. When it was not, its members are in flight (added again
+        during their leases), which BZPOPMIN would take at once, so they
+        sleep between polls as well.
         """
         give_up = None if timeout is None else time.monotonic() + timeout
         due_flag = "1" if self.due_only else ""
@@ -659,10 +674,11 @@ class SetCore(LeaseMixin[T]):
             if remaining <= 0:
                 return []
             now = as_float(reply[0])
-            wait = remaining if not self.due_only else min(remaining, POLL_INTERVAL)
+            polls = self.due_only or not (reply[1] is None or reply[1] is False)
+            wait = min(remaining, POLL_INTERVAL) if polls else remaining
             due_hint = reply[1] if self.due_only else None
             wait = wait_until_hint(wait, now, due_hint, reply[2])
-            if self.due_only:
+            if polls:
                 yield Sleep(wait)
                 continue
             pairs = yield from self._blocking_pop_op(min(wait, MAX_BLOCK_SECONDS))
@@ -680,12 +696,11 @@ class SetCore(LeaseMixin[T]):
         reply = yield Command(("BZPOPMIN", self._name, blocking_timeout_argument(wait)))
         if not reply:
             return []
-        member = as_bytes(reply[1])
-        # NOTE: BZPOPMIN cannot run inside a script, so the delivery count of
-        # a member popped here is dropped by a second command. If the same
-        # member is added and claimed in between, its count restarts.
-        yield Command(("HDEL", self._lease_keys[4], member))
-        return [(member, as_float(reply[2]))]
+        member, score = as_bytes(reply[1]), as_float(reply[2])
+        kept = yield from self._lease_script_op(SETTLE_BLOCKING_POP, member, score)
+        if not int(kept):
+            return []
+        return [(member, score)]
 
     def _dead_letter_op(self, pairs: Sequence[tuple[bytes, float]]) -> Operation[None]:
         """Move popped members that do not decode to the dead-letter set."""
@@ -786,8 +801,8 @@ class SetCore(LeaseMixin[T]):
     def _clear_op(self) -> Operation[None]:
         # Every key but the dead letters: leases held now end, so their acks
         # return False.
-        keys = self._lease_keys[:6]
-        yield from eval_script(_CLEAR, keys, _KEY_TYPES[:6])
+        keys = self._lease_keys[:5]
+        yield from eval_script(_CLEAR, keys, _KEY_TYPES[:5])
 
     # -- reading ------------------------------------------------------------
 

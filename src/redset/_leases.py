@@ -3,9 +3,13 @@
 ``claim`` moves items from a set into its in-flight record with a deadline.
 The consumer then acks each item (done), releases it (put it back) or extends
 its lease. A lease whose deadline passes returns its item to the set the next
-time a claim, add, pop, peek, count or discard runs: those scripts first move
+time a claim, pop, peek, count or discard runs: those scripts first move
 expired leases back (see ``reclaim`` in ``scripts/lease_prelude.lua``), so no
 background process is needed.
+
+An add is a plain ZADD. An item added while it is in flight is therefore a
+member of the set at once, but the scripts that hand out members pass over
+it until its lease ends.
 
 Each lease carries a fencing token, unique per claim. Ack, release and extend
 check the token and the deadline inside the script, so a consumer whose lease
@@ -17,7 +21,6 @@ The state lives in auxiliary keys that share the main key's cluster slot::
     {name}:lease-tokens    hash  in-flight member -> fencing token
     {name}:lease-scores    hash  in-flight member -> score when claimed
     {name}:attempts        hash  member -> deliveries since its last ack
-    {name}:readded         hash  in-flight member -> add made meanwhile
     {name}:dead            zset  dead letter -> score
     {name}:dead-info       hash  dead letter -> "attempts reason"
 """
@@ -70,7 +73,6 @@ _KEY_SUFFIXES = (
     "lease-tokens",
     "lease-scores",
     "attempts",
-    "readded",
     "dead",
     "dead-info",
 )
@@ -98,8 +100,8 @@ CLAIM = load_lease_script("lease_claim")
 ACK = load_lease_script("lease_ack")
 RELEASE = load_lease_script("lease_release")
 EXTEND = load_lease_script("lease_extend")
-ADD = load_lease_script("lease_add")
 POP = load_lease_script("lease_pop")
+SETTLE_BLOCKING_POP = load_lease_script("lease_settle_pop")
 PEEK = load_lease_script("lease_peek")
 COUNT = load_lease_script("lease_count")
 DISCARD = load_lease_script("lease_discard")
@@ -197,6 +199,8 @@ class LeaseMixin(Generic[T]):
     if TYPE_CHECKING:
         _name: str
         _lease_keys: tuple[str, ...]
+        _dead_key: str
+        _update_flag: str
         _script_keys: tuple[bytes, ...]
         _max_attempts: int | None
         due_only: ClassVar[bool]
@@ -207,7 +211,7 @@ class LeaseMixin(Generic[T]):
     def _lease_script_op(self, script: Script, *args: Any) -> Operation[Any]:
         """Run a lease script with the arguments every one of them reads first."""
         max_attempts = "" if self._max_attempts is None else self._max_attempts
-        arguments = [self._now_argument(), max_attempts, *args]
+        arguments = [self._now_argument(), max_attempts, self._update_flag, *args]
         return (yield from eval_script(script, self._script_keys, arguments))
 
     def _claim_op(
@@ -283,7 +287,7 @@ class LeaseMixin(Generic[T]):
                 "Moved member %r of %r to dead letters %r: it does not decode",
                 member[:200],
                 self._name,
-                self._lease_keys[6],
+                self._dead_key,
             )
 
     def _claim_one_op(self, lease: object, timeout: object) -> Operation[Lease[T]]:
@@ -337,7 +341,7 @@ class LeaseMixin(Generic[T]):
                 "without an ack",
                 as_bytes(member)[:200],
                 self._name,
-                self._lease_keys[6],
+                self._dead_key,
                 self._max_attempts,
             )
 

@@ -61,13 +61,16 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     the server (see ``union``). A set compares by value, so it is not
     hashable, like ``set``.
 
-    The in-place forms (``|=``, ``&=``, ``-=``, ``^=``, the ``*_update``
-    methods and ``update`` with a redset set) never put an item that is in
-    flight under a lease back into the set. Such an item takes part only
-    through an add made while it was in flight, at that add's score. When
-    it is in the result, it waits again with its new score once its lease
-    ends, acked or not. When it is not, the deferred add is cancelled, as
-    ``discard`` does.
+    ``claim`` takes an item out of the set while it is in flight under a
+    lease. Adding it again during the lease (with ``add``, ``update`` or an
+    in-place form such as ``|=``) makes it a member at once, seen by
+    ``in``, ``len``, iteration and set algebra, but ``pop``, ``take``,
+    ``claim``, ``peek`` and ``available`` pass over it until the lease
+    ends. After an ack it waits with the score of that add. After a release
+    or an expiry, the set's ``update`` policy merges that score with the
+    returning one, counting the add as the newer: ``"replace"`` keeps the
+    add's score, ``"keep"`` the returning one, ``"greater"`` and ``"less"``
+    the greater or lesser of the two.
 
     Args:
         client: a ``redis.Redis``, ``redis.cluster.RedisCluster``, valkey or
@@ -103,10 +106,9 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
 
         ``score`` defaults to the scorer's value; ``score=0`` is a score.
         ``update`` chooses what happens to an item that is already waiting
-        (see the class docstring). One Lua script, one round trip: it first
-        returns expired leases to the set, then runs ZADD, or records the add
-        for later while the item is in flight. O(log N), plus O(log N) per
-        expired lease.
+        (see the class docstring). One ZADD, O(log N). An item that is in
+        flight becomes a member again, handed out after its lease ends (see
+        the class docstring).
 
         Raises:
             InvalidScoreError: ``score`` is NaN.
@@ -118,8 +120,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def update(self, items: Iterable[T], *, update: UpdatePolicy | None = None) -> int:
         """Add many items scored by the scorer; return how many were new.
 
-        One Lua script for the whole batch, as ``add`` runs for one item:
-        O(M log N) for M items. Items are encoded first, so nothing is
+        One ZADD for the whole batch, O(M log N) for M items. Items are
+        encoded first, so nothing is
         written when one of them cannot be encoded. ``items`` may be another
         redset set: then this is ``union_update(items)``, one ZUNIONSTORE in
         a Lua script on the server with ``aggregate="min"``.
@@ -139,7 +141,7 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     ) -> int:
         """Add ``(item, score)`` pairs; return how many items were new.
 
-        One Lua script for the whole batch, as ``update`` runs. When an item
+        One ZADD for the whole batch, as ``update`` sends. When an item
         appears twice, the pairs apply in order, as ZADD applies them.
         """
         return self._run(self._add_scored_op(pairs, update))
@@ -148,11 +150,13 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         """Remove and return the item with the lowest score.
 
         Without ``timeout``, one Lua script returns expired leases to the
-        set, then removes the first item (ZPOPMIN; ZRANGE and ZREM for a
-        ScheduledSet), O(log N). With ``timeout`` (seconds; ``math.inf``
-        waits forever), an empty set is waited on with BZPOPMIN between runs
-        of that script. An HDEL of the item's delivery count follows, because
-        BZPOPMIN cannot run inside a script. A ScheduledSet polls the script
+        set, then removes the first item that is not in flight (ZPOPMIN
+        when nothing is in flight, else ZRANGE and ZREM), O(log N). With
+        ``timeout`` (seconds; ``math.inf`` waits forever), an empty set is
+        waited on with BZPOPMIN between runs of that script. Because
+        BZPOPMIN cannot run inside a script, a second script then checks
+        the item it took and puts it back if it is in flight. A set whose
+        members are all in flight, and a ScheduledSet, poll the script
         instead. A member that does not decode goes to dead letters, and the
         wait goes on for the next one.
 
@@ -178,6 +182,9 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
 
     def peek(self, position: int = 0) -> T:
         """Return the item at ``position`` in score order without removing it.
+
+        The order is the one ``pop`` hands items out in, so items in flight
+        are passed over.
 
         Raises:
             EmptyError: there is no item at that position. It is a KeyError.
@@ -216,17 +223,19 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         self._run(self._clear_op())
 
     def __len__(self) -> int:
-        """Count the waiting items, after returning expired leases to the set.
+        """Count the members, after returning expired leases to the set.
 
         A Lua script, not a bare ZCARD, so an item whose lease expired is
-        counted. Items in flight are not counted; see ``in_flight``.
+        counted. An item in flight is counted only if it was added again
+        during its lease; ``in_flight`` counts the leases.
         """
         return self._run(self._len_op())
 
     def __contains__(self, item: object) -> bool:
         """Tell whether ``item`` is waiting in the set (ZSCORE, O(1)).
 
-        Items in flight under a lease are not waiting. A value the codec
+        An item in flight under a lease is a member only if it was added
+        again during the lease. A value the codec
         cannot encode is never a member, so the result is False, as for a
         Python set and a value of another type.
         """
@@ -326,8 +335,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
 
         Atomic: for plain items, one Lua script that runs ZREM, O(M log N).
         For a redset set, one ZDIFFSTORE into this set's key in a Lua
-        script, O(N + M). Both cancel the adds deferred for removed items
-        that are in flight, as ``discard`` does.
+        script, O(N + M). A lease on a removed item stays valid, as after
+        ``discard``.
         """
         self._run(self._difference_update_op(other))
 
@@ -484,8 +493,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         """Finish a lease: the item is done and leaves the in-flight record.
 
         Returns False, changing nothing, when the lease expired or is not
-        this claim's any more. An add of the item made while it was in
-        flight puts it back in the set now. One Lua script, O(log N).
+        this claim's any more. An item added again while it was in flight
+        is handed out from now on. One Lua script, O(log N).
         """
         return self._run(self._ack_op(lease))
 
@@ -635,7 +644,11 @@ class ScheduledSet(SortedSet[T]):
         return self._run(self._pop_op(timeout))
 
     def available(self) -> int:
-        """Count the items that are due now (ZCOUNT in a Lua script)."""
+        """Count the items a pop could hand out now: due and not in flight.
+
+        ZCOUNT in a Lua script, plus one ZMSCORE per 1,000 leases when
+        items are in flight.
+        """
         return self._run(self._available_op())
 
 

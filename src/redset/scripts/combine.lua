@@ -4,9 +4,7 @@
 -- KEYS[3]: where the result goes: KEYS[1] to store in place, or a temporary key.
 -- KEYS[4], KEYS[5]: temporary keys for the symmetric difference.
 -- KEYS[6]: the set's hash of in-flight member -> lease token.
--- KEYS[7]: the set's hash of in-flight member -> "FLAG score" of an add made
---   while it was in flight, applied when its lease ends.
--- KEYS[8]: the set's hash of member -> deliveries since its last ack.
+-- KEYS[7]: the set's hash of member -> deliveries since its last ack.
 -- ARGV[1]: "union", "inter", "diff" (KEYS[1] minus KEYS[2]) or "xor".
 -- ARGV[2]: "SUM", "MIN" or "MAX": how union and intersection combine the two
 --   scores of a member that is in both sets.
@@ -17,16 +15,19 @@
 --   are score, member pairs to load into KEYS[2]; relative scores are seconds
 --   after the server clock's now. An intersection with loaded members keeps
 --   the scores of KEYS[1].
--- In "store" mode an item in flight under a lease takes part as a member
--- when an add is deferred for it, with that add's score, and is not a member
--- otherwise. When the lease ends, the item comes back only if it is in the
--- result, with its score there: the script keeps it out of the set and
--- records a deferred add, or cancels the one there was.
+-- In "store" mode an item in flight under a lease takes part only if it was
+-- added to the set while in flight, because a claim takes it out of the
+-- set. One that the result puts in the set is handed out after its lease
+-- ends, as after an add while in flight.
+-- NOTE: a lease that expired but was not yet returned by a lease script
+-- still counts as in flight here, so removing its item with &=, ^= or -= of
+-- another redset set leaves the item to come back with its claimed score,
+-- where discard() would remove it.
 -- Every temporary key is deleted before the script returns, also on error,
 -- because Redis does not roll back the writes of a failed script.
 local operation, aggregate, mode, literal = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local set, other, target = KEYS[1], KEYS[2], KEYS[3]
-local tokens, readded, attempts = KEYS[6], KEYS[7], KEYS[8]
+local tokens, attempts = KEYS[6], KEYS[7]
 
 local function cleanup()
   local temporary = {KEYS[4], KEYS[5]}
@@ -93,46 +94,9 @@ local function combine()
   return redis.pcall('ZUNIONSTORE', target, 2, KEYS[4], KEYS[5])
 end
 
--- Put each in-flight member with a deferred add into the set, so the
--- combination includes it. Returns the members in flight and their marks.
-local function load_marks()
-  local in_flight = redis.call('HKEYS', tokens)
-  local marks = {}
-  for _, member in ipairs(in_flight) do
-    local mark = redis.call('HGET', readded, member)
-    if mark then
-      marks[member] = mark
-      local reply = redis.pcall('ZADD', set, string.match(mark, '^%a* (.+)$'), member)
-      if type(reply) == 'table' and reply.err then
-        return reply
-      end
-    end
-  end
-  return in_flight, marks
-end
-
--- Take the in-flight members out of the stored result again. One that is in
--- the result gets a deferred add with its new score, and keeps the old mark's
--- flag when the score did not change. One that is not loses its mark.
--- NOTE: a lease that expired but was not yet returned by a lease script
--- still counts as in flight here, so removing its item with &=, ^= or -= of
--- another redset set leaves the item to come back with its claimed score,
--- where discard() would remove it.
-local function defer_in_flight(in_flight, marks)
-  for _, member in ipairs(in_flight) do
-    local score = redis.call('ZSCORE', set, member)
-    if score then
-      redis.call('ZREM', set, member)
-      local mark = marks[member]
-      if not (mark and tonumber(string.match(mark, '^%a* (.+)$')) == tonumber(score)) then
-        redis.call('HSET', readded, member, ' ' .. score)
-      end
-    else
-      redis.call('HDEL', readded, member)
-    end
-  end
-  -- A member that left the set and is not in flight starts again from zero
-  -- deliveries if it is added later, as after discard().
+-- A member that left the set and is not in flight starts again from zero
+-- deliveries if it is added later, as after discard().
+local function forget_attempts()
   for _, member in ipairs(redis.call('HKEYS', attempts)) do
     if redis.call('HEXISTS', tokens, member) == 0
         and not redis.call('ZSCORE', set, member) then
@@ -141,19 +105,11 @@ local function defer_in_flight(in_flight, marks)
   end
 end
 
-local in_flight, marks
-
 local function run()
   if literal ~= '' then
     local loaded = load_members()
     if type(loaded) == 'table' then
       return loaded
-    end
-  end
-  if mode == 'store' then
-    in_flight, marks = load_marks()
-    if in_flight.err then
-      return in_flight
     end
   end
   local cards = {}
@@ -176,18 +132,12 @@ local function run()
     return redis.call('ZRANGE', target, 0, -1)
   end
   if mode == 'store' then
-    defer_in_flight(in_flight, marks)
+    forget_attempts()
   end
   cards[#cards + 1] = size
   return cards
 end
 
 local reply = run()
-if type(reply) == 'table' and reply.err and marks then
-  -- The loaded marks must not stay in the set as waiting members.
-  for member in pairs(marks) do
-    redis.call('ZREM', set, member)
-  end
-end
 cleanup()
 return reply

@@ -1,9 +1,9 @@
 -- Finish leases: forget each item whose lease the caller still holds.
--- ARGV[3], ARGV[4], ...: member, token, member, token, ...
--- Returns the number of leases finished. An add made while the item was in
--- flight puts it back now, as a fresh item.
+-- ARGV[4], ARGV[5], ...: member, token, member, token, ...
+-- Returns the number of leases finished. An item added while in flight is
+-- in the set already, and is handed out again from now on.
 local members = {}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   members[#members + 1] = ARGV[i]
 end
 
@@ -16,7 +16,7 @@ for start = 1, #members, 1000 do
   local held = redis.call('HMGET', tokens, unpack(members, start, stop))
   local deadlines = redis.call('ZMSCORE', leases, unpack(members, start, stop))
   for n = start, stop do
-    local member, token = members[n], ARGV[2 * n + 2]
+    local member, token = members[n], ARGV[2 * n + 3]
     local deadline = tonumber(deadlines[n - start + 1])
     if not seen[member] and held[n - start + 1] == token
         and deadline ~= nil and deadline > clock() then
@@ -33,11 +33,4 @@ call_sliced('ZREM', leases, '', done)
 call_sliced('HDEL', tokens, '', done)
 call_sliced('HDEL', claimed_scores, '', done)
 call_sliced('HDEL', attempts, '', done)
-for start = 1, #done, 1000 do
-  local stop = math.min(start + 999, #done)
-  local marks = redis.call('HMGET', readded, unpack(done, start, stop))
-  for n = start, stop do
-    apply_mark(done[n], marks[n - start + 1])
-  end
-end
 return #done

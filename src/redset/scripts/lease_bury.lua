@@ -1,19 +1,18 @@
 -- Move members that do not decode to dead letters.
--- ARGV[3]: the reason recorded with each one.
--- ARGV[4], ARGV[5], ARGV[6], ...: member, score, token, ... where the token
+-- ARGV[4]: the reason recorded with each one.
+-- ARGV[5], ARGV[6], ARGV[7], ...: member, score, token, ... where the token
 -- is that of the caller's lease on the member, or "" for a popped member.
 -- A claimed member has score "": its score when claimed is used.
 -- Returns the number of members moved.
 local moved = 0
-for i = 4, #ARGV, 3 do
+for i = 5, #ARGV, 3 do
   local member, score, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if token == '' or owns(member, token) then
     if token ~= '' then
       score = redis.call('HGET', claimed_scores, member)
       forget_lease(member)
     end
-    bury(member, score, redis.call('HGET', attempts, member) or 0, ARGV[3])
-    apply_mark(member)
+    bury(member, score, redis.call('HGET', attempts, member) or 0, ARGV[4])
     moved = moved + 1
   end
 end

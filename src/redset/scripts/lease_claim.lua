@@ -1,23 +1,24 @@
--- Claim up to ARGV[4] items: move them from the set to the in-flight record.
--- ARGV[3]: "1" to claim only due members (ScheduledSet), else "".
--- ARGV[4]: the maximum number of members to claim.
--- ARGV[5]: the lease in seconds.
--- ARGV[6]: a random prefix that makes each fencing token unique.
--- ARGV[7]: "1" when the caller will wait for an item, else "".
+-- Claim up to ARGV[5] items: move them from the set to the in-flight record.
+-- Members that are in flight already are passed over.
+-- ARGV[4]: "1" to claim only due members (ScheduledSet), else "".
+-- ARGV[5]: the maximum number of members to claim.
+-- ARGV[6]: the lease in seconds.
+-- ARGV[7]: a random prefix that makes each fencing token unique.
+-- ARGV[8]: "1" when the caller will wait for an item, else "".
 -- Returns {now, deadline, lowest waiting score, earliest lease deadline,
 -- B, B members moved to dead letters, member1, token1, attempts1, ...}.
 -- The score and lease deadline tell a waiting caller when to poll again
--- (see poll_hints), so they are false unless ARGV[7] is "1" and nothing was
+-- (see poll_hints), so they are false unless ARGV[8] is "1" and nothing was
 -- claimed.
-reclaim()
-local picked = take_waiting(ARGV[3] == '1', tonumber(ARGV[4]))
+local busy = reclaim()
+local picked = take_waiting(ARGV[4] == '1', tonumber(ARGV[5]), busy)
 local now = clock()
-local deadline = exact(now + tonumber(ARGV[5]))
+local deadline = exact(now + tonumber(ARGV[6]))
 local claimed = {}
 local lease_pairs, token_pairs, score_pairs = {}, {}, {}
 for i = 1, #picked, 2 do
   local member, score = picked[i], picked[i + 1]
-  local token = ARGV[6] .. ':' .. ((i + 1) / 2)
+  local token = ARGV[7] .. ':' .. ((i + 1) / 2)
   lease_pairs[#lease_pairs + 1] = deadline
   lease_pairs[#lease_pairs + 1] = member
   token_pairs[#token_pairs + 1] = member
@@ -33,7 +34,7 @@ call_sliced('HSET', tokens, '', token_pairs)
 call_sliced('HSET', claimed_scores, '', score_pairs)
 
 local reply = {exact(now), deadline, false, false, #buried}
-if #claimed == 0 and ARGV[7] == '1' then
+if #claimed == 0 and ARGV[8] == '1' then
   local hints = poll_hints()
   reply[3], reply[4] = hints[2], hints[3]
 end

@@ -1,8 +1,8 @@
 -- Read dead letters, lowest score first, after returning expired leases.
--- ARGV[3]: the index of the last one to read (-1 for all).
+-- ARGV[4]: the index of the last one to read (-1 for all).
 -- Returns {member1, score1, info1 or false, member2, ...}.
 reclaim()
-local found = redis.call('ZRANGE', dead, 0, tonumber(ARGV[3]), 'WITHSCORES')
+local found = redis.call('ZRANGE', dead, 0, tonumber(ARGV[4]), 'WITHSCORES')
 local reply = {}
 for i = 1, #found, 2 do
   reply[#reply + 1] = found[i]

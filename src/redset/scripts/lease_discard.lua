@@ -1,19 +1,11 @@
--- Remove a waiting member, and cancel an add deferred while it is in flight.
--- ARGV[3]: the member. A lease on it stays valid.
--- Returns 1 when a waiting member or a deferred add was removed, else 0.
-local member = ARGV[3]
-if not reclaim() then
-  -- Nothing is in flight, so no add is deferred and no lease needs the
-  -- member's delivery count.
-  redis.call('HDEL', attempts, member)
-  return redis.call('ZREM', waiting, member)
-end
-local removed = redis.call('ZREM', waiting, member)
-removed = removed + redis.call('HDEL', readded, member)
-if not in_flight(member) then
+-- Remove a member from the set. A lease on it stays valid.
+-- ARGV[4]: the member.
+-- Returns 1 when the member was in the set, else 0.
+local member = ARGV[4]
+local busy = reclaim()
+-- A member that is not in flight starts again from zero deliveries if it
+-- is added later.
+if not (busy and in_flight(member)) then
   redis.call('HDEL', attempts, member)
 end
-if removed > 0 then
-  return 1
-end
-return 0
+return redis.call('ZREM', waiting, member)

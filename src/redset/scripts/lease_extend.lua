@@ -1,10 +1,10 @@
--- Move a lease's deadline to now + ARGV[5] seconds.
--- ARGV[3]: member. ARGV[4]: token.
+-- Move a lease's deadline to now + ARGV[6] seconds.
+-- ARGV[4]: member. ARGV[5]: token.
 -- Returns the new deadline, or false when the caller no longer holds the lease.
-local member, token = ARGV[3], ARGV[4]
+local member, token = ARGV[4], ARGV[5]
 if not owns(member, token) then
   return false
 end
-local deadline = exact(clock() + tonumber(ARGV[5]))
+local deadline = exact(clock() + tonumber(ARGV[6]))
 redis.call('ZADD', leases, 'XX', deadline, member)
 return deadline

@@ -1,22 +1,35 @@
 -- Shared head of every lease script. redset prepends it to each one, after
 -- clock_prelude.lua, which defines clock() and exact().
--- KEYS[1]: the set (waiting members, scored).
+-- KEYS[1]: the set (members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
 -- KEYS[3]: hash of in-flight member -> fencing token of its lease.
 -- KEYS[4]: hash of in-flight member -> score it had when claimed.
 -- KEYS[5]: hash of member -> deliveries since its last ack.
--- KEYS[6]: hash of in-flight member -> "FLAG score" of an add made while
---          it was in flight, applied when the lease ends.
--- KEYS[7]: dead letters (member -> score).
--- KEYS[8]: hash of dead letter -> "attempts reason".
+-- KEYS[6]: dead letters (member -> score).
+-- KEYS[7]: hash of dead letter -> "attempts reason".
 -- ARGV[2]: deliveries after which an item goes to dead letters, or "".
--- KEYS[2], KEYS[3] and KEYS[4] hold the same members, and KEYS[6] holds
--- only in-flight members, so an empty KEYS[2] means that nothing is in
--- flight. The scripts rely on that to skip work on the common path.
-local waiting, leases, tokens, claimed_scores, attempts, readded, dead, dead_info =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+-- ARGV[3]: the set's update policy as a ZADD flag ("NX", "GT", "LT"), or ""
+--          for replace. It merges the two scores of an item that was added
+--          while in flight and whose lease then ends without an ack.
+-- KEYS[2], KEYS[3] and KEYS[4] hold the same members, so an empty KEYS[2]
+-- means that nothing is in flight. The scripts rely on that to skip work on
+-- the common path.
+-- A claim moves a member out of KEYS[1]. An add is a plain ZADD, so a
+-- member added while it is in flight is in KEYS[1] and in KEYS[3] at once.
+-- It is a member of the set, but the scripts that hand out members skip it
+-- until its lease ends.
+local waiting, leases, tokens, claimed_scores, attempts, dead, dead_info =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 
 local max_attempts = tonumber(ARGV[2])
+
+-- The ZADD flag that puts an item back when its lease ends without an ack.
+-- An add made while the item was in flight counts as the newer add, so the
+-- set's policy decides between its score and the returning one. "replace"
+-- keeps the add's score (NX), "keep" keeps the returning one (no flag), and
+-- "greater" and "less" keep the greater or lesser one (GT, LT).
+local RETURN_FLAGS = {[''] = 'NX', NX = '', GT = 'GT', LT = 'LT'}
+local return_flag = RETURN_FLAGS[ARGV[3]]
 
 -- Members this call moved to dead letters for using up their deliveries.
 local buried = {}
@@ -38,13 +51,6 @@ local function call_sliced(command, key, option, values, first, last)
     end
   end
   return total
-end
-
-local function zadd(key, flag, score, member)
-  if flag == '' then
-    return redis.call('ZADD', key, score, member)
-  end
-  return redis.call('ZADD', key, flag, score, member)
 end
 
 local function in_flight(member)
@@ -71,32 +77,22 @@ local function forget_lease(member)
   redis.call('HDEL', claimed_scores, member)
 end
 
--- Run the add that arrived while the member was in flight, as ZADD would.
--- `mark` is the member's value in KEYS[6] when the caller has read it.
-local function apply_mark(member, mark)
-  if mark == nil then
-    mark = redis.call('HGET', readded, member)
-  end
-  if not mark then
-    return
-  end
-  redis.call('HDEL', readded, member)
-  local flag, score = string.match(mark, '^(%a*) (.+)$')
-  zadd(waiting, flag, score, member)
-end
-
 -- End a lease without an ack: the item waits again with `score`, unless it
--- has used up its deliveries, when it becomes a dead letter.
+-- has used up its deliveries, when it becomes a dead letter. An item that
+-- was added while in flight is in the set already, so the set's policy
+-- merges the two scores (see return_flag). A dead letter stays in the set
+-- then, because that add asked for the work again.
 local function end_lease(member, score)
   forget_lease(member)
   local count = tonumber(redis.call('HGET', attempts, member) or 0)
   if max_attempts and count >= max_attempts then
     bury(member, score, count, 'max_attempts')
     buried[#buried + 1] = member
-  else
+  elseif return_flag == '' then
     redis.call('ZADD', waiting, score, member)
+  else
+    redis.call('ZADD', waiting, return_flag, score, member)
   end
-  apply_mark(member)
 end
 
 -- Return every expired lease's item to the set, so reads see it again.
@@ -123,14 +119,64 @@ local function reclaim()
   end
 end
 
+-- Read up to `count` members next in line (only due ones when `due_only`)
+-- after skipping the first `skip` of them, as a flat {member, score, ...}
+-- list. `busy` is true when anything is in flight. Then the members that
+-- are in flight are passed over, so the loop reads the set in pages and
+-- looks up each page in the token hash.
+local function next_in_line(due_only, skip, count, busy)
+  if not busy then
+    if due_only then
+      return redis.call('ZRANGE', waiting, '-inf', exact(clock()), 'BYSCORE',
+                        'LIMIT', skip, count, 'WITHSCORES')
+    end
+    return redis.call('ZRANGE', waiting, skip, skip + count - 1, 'WITHSCORES')
+  end
+  local found = {}
+  local offset = 0
+  local page_size = math.min(skip + count + 16, 1000)
+  while #found < 2 * count do
+    local page
+    if due_only then
+      page = redis.call('ZRANGE', waiting, '-inf', exact(clock()), 'BYSCORE',
+                        'LIMIT', offset, page_size, 'WITHSCORES')
+    else
+      page = redis.call('ZRANGE', waiting, offset, offset + page_size - 1,
+                        'WITHSCORES')
+    end
+    if #page == 0 then
+      break
+    end
+    local members = {}
+    for i = 1, #page, 2 do
+      members[#members + 1] = page[i]
+    end
+    local held = redis.call('HMGET', tokens, unpack(members))
+    for n, member in ipairs(members) do
+      if not held[n] and #found < 2 * count then
+        if skip > 0 then
+          skip = skip - 1
+        else
+          found[#found + 1] = member
+          found[#found + 1] = page[2 * n]
+        end
+      end
+    end
+    if #members < page_size then
+      break
+    end
+    offset = offset + #members
+  end
+  return found
+end
+
 -- Remove up to `count` members next in line (only due ones when
--- `due_only`). Returns them as a flat {member, score, ...} list, and the
--- members alone.
-local function take_waiting(due_only, count)
+-- `due_only`), passing over members in flight. Returns them as a flat
+-- {member, score, ...} list, and the members alone.
+local function take_waiting(due_only, count, busy)
   local taken
-  if due_only then
-    taken = redis.call('ZRANGE', waiting, '-inf', exact(clock()), 'BYSCORE',
-                       'LIMIT', 0, count, 'WITHSCORES')
+  if due_only or busy then
+    taken = next_in_line(due_only, 0, count, busy)
   else
     taken = redis.call('ZPOPMIN', waiting, count)
   end
@@ -138,7 +184,7 @@ local function take_waiting(due_only, count)
   for i = 1, #taken, 2 do
     members[#members + 1] = taken[i]
   end
-  if due_only then
+  if due_only or busy then
     call_sliced('ZREM', waiting, '', members)
   end
   return taken, members

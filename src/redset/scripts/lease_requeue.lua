@@ -1,10 +1,11 @@
 -- Move dead letters back into the set with their scores, as fresh items.
--- ARGV[3], ARGV[4], ...: the members to move; none means every dead letter.
--- A member that is waiting keeps its place, and one that is in flight is
--- deferred as an add while in flight would be.
+-- ARGV[4], ARGV[5], ...: the members to move; none means every dead letter.
+-- A member that is in the set keeps its score. One that is in flight joins
+-- the set as an add while in flight does, so it is handed out after its
+-- lease ends.
 -- Returns the number of dead letters moved.
 local members = {}
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   members[#members + 1] = ARGV[i]
 end
 if #members == 0 then
@@ -16,13 +17,7 @@ for _, member in ipairs(members) do
   if score then
     redis.call('ZREM', dead, member)
     redis.call('HDEL', dead_info, member)
-    if in_flight(member) then
-      if redis.call('HEXISTS', readded, member) == 0 then
-        redis.call('HSET', readded, member, 'NX ' .. score)
-      end
-    else
-      redis.call('ZADD', waiting, 'NX', score, member)
-    end
+    redis.call('ZADD', waiting, 'NX', score, member)
     moved = moved + 1
   end
 end
