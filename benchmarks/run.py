@@ -357,7 +357,8 @@ def bench_scheduled_pop(client: redis.Redis, sizes: Sizes) -> Result:
     )
 
 
-def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> Result:
+def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> list[Result]:
+    """Time claim + ack per item, as two calls and as one claim(ack=) loop."""
     queue: TimeSortedSet[str] = TimeSortedSet(client, KEY)
     count = sizes.single_ops
     lease_key = f"{KEY}:raw-leases"
@@ -375,9 +376,43 @@ def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> Result:
             client.zrem(lease_key, popped[0][0])
 
     timed = compare(sizes.rounds, lambda: fill(client, count), redset_run, raw_run)
-    return Result(
-        "claim + ack (Lua)", "item", count, *timed, LUA_TARGET, "zpopmin() + zrem()"
+    results = [
+        Result(
+            "claim + ack (Lua)",
+            "item",
+            count,
+            *timed,
+            LUA_TARGET,
+            "zpopmin() + zrem()",
+        )
+    ]
+
+    def worker_loop_run() -> None:
+        # A worker that acks each item in the call that claims the next:
+        # one round trip per item, and a last call that only acks.
+        leases = queue.claim(1, lease=60)
+        for _ in range(count - 1):
+            leases = queue.claim(1, lease=60, ack=leases)
+        queue.claim(0, lease=60, ack=leases)
+
+    def zpopmin_run() -> None:
+        for _ in range(count):
+            client.zpopmin(KEY)
+
+    timed = compare(
+        sizes.rounds, lambda: fill(client, count), worker_loop_run, zpopmin_run
     )
+    results.append(
+        Result(
+            "claim(ack=) loop (Lua)",
+            "item",
+            count,
+            *timed,
+            LUA_TARGET,
+            "zpopmin()",
+        )
+    )
+    return results
 
 
 CodecCase = tuple[
@@ -703,7 +738,7 @@ def _run_all(server: RedisServer, quick: bool) -> int:
             bench_take(client, sizes),
             bench_scheduled_pop(client, sizes),
         ]
-        results.append(bench_claim_ack(client, sizes))
+        results += bench_claim_ack(client, sizes)
         for name, case in shipped_codecs().items():
             results.append(bench_codec(client, sizes, name, case))
         print_table(

@@ -23,6 +23,7 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
+from redset._leases import SETTLE_BLOCKING_POP
 
 
 def test_claim_moves_items_in_flight(r: redis.Redis, key: str) -> None:
@@ -64,6 +65,77 @@ def test_ack_many_counts_held_leases(r: redis.Redis, key: str) -> None:
     assert s.ack(leases[0])
     assert s.ack_many(leases + leases) == 2
     assert s.ack_many([]) == 0
+    assert s.in_flight() == 0
+
+
+def test_claim_with_ack_finishes_first(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add_scored([("a", 1), ("b", 2), ("c", 3)])
+    [first] = s.claim(lease=30)
+    [second] = s.claim(lease=30, ack=first)
+    assert second.item == "b"
+    assert s.in_flight() == 1
+    assert s.ack(first) is False
+    more = s.claim(5, lease=30, ack=[second])
+    assert [lease.item for lease in more] == ["c"]
+    assert s.claim(lease=30, ack=more) == []
+    assert s.in_flight() == 0
+    assert len(s) == 0
+
+
+def test_claim_with_ack_hands_out_readded_item(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 1)
+    [lease] = s.claim(lease=30)
+    s.add("job", 5)
+    [again] = s.claim(lease=30, ack=lease)
+    assert again.item == "job"
+    assert again.attempts == 1
+    assert again.token != lease.token
+
+
+def test_claim_zero_with_ack_only_acks(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.update(["a", "b"])
+    leases = s.claim(2, lease=30)
+    assert s.claim(0, lease=30, ack=leases) == []
+    assert s.in_flight() == 0
+    assert len(s) == 0
+
+
+def test_claim_with_stale_ack_logs_warning(
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock)
+    s.update(["a", "b"])
+    [stale] = s.claim(lease=1)
+    clock.now += 2
+    with caplog.at_level(logging.WARNING, logger="redset"):
+        [lease] = s.claim(lease=30, ack=stale)
+    # The expired lease's item came back first, so it is claimed again.
+    assert lease.item == "a"
+    assert lease.attempts == 2
+    assert "finished 0 of 1 leases" in caplog.text
+
+
+def test_claim_with_ack_waits_after_acking(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("only")
+    [lease] = s.claim(lease=30)
+    started = time.monotonic()
+    assert s.claim(lease=30, timeout=0.2, ack=lease) == []
+    assert time.monotonic() - started >= 0.2
+    assert s.in_flight() == 0
+
+
+def test_claim_rejects_bad_ack(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("a")
+    for bad in ("a", b"a", 3, ["a"]):
+        with pytest.raises(InvalidTypeError):
+            s.claim(lease=30, ack=bad)  # type: ignore[arg-type]  # the wrong type on purpose
+    assert len(s) == 1
     assert s.in_flight() == 0
 
 
@@ -408,7 +480,7 @@ def test_blocking_pop_polls_past_readded_item(r: redis.Redis, key: str) -> None:
     assert s.pop(timeout=0.3) == "job"
 
 
-def test_blocking_pop_puts_back_readded_item(r: redis.Redis, key: str) -> None:
+def test_blocking_pop_waits_for_lease_end(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key)
     s.add("job", 1)
     [lease] = s.claim(lease=30)
@@ -417,7 +489,7 @@ def test_blocking_pop_puts_back_readded_item(r: redis.Redis, key: str) -> None:
 
     def readd_then_ack() -> None:
         time.sleep(0.2)
-        # The waiting pop's BZPOPMIN takes this add, and puts it back.
+        # The waiting pop polls, because "job" is in flight.
         s.add("job", 2)
         time.sleep(0.3)
         seen["score"] = s.score("job")
@@ -433,6 +505,53 @@ def test_blocking_pop_puts_back_readded_item(r: redis.Redis, key: str) -> None:
     assert time.monotonic() - started >= 0.5
     assert seen == {"score": 2.0, "acked": True}
     assert len(s) == 0
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [("replace", 7.0), ("keep", 5.0), ("greater", 7.0), ("less", 5.0)],
+)
+def test_settle_pop_merges_by_policy(
+    r: redis.Redis, key: str, policy: str, expected: float
+) -> None:
+    """Put back a member BZPOPMIN took while the set held it again.
+
+    BZPOPMIN cannot be paused at that moment, so the test runs the script
+    that follows it directly, as a pop that took "job" at 7 would.
+    """
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock, update=policy)  # type: ignore[call-overload]  # a literal of UpdatePolicy
+    s.add("job", 5)
+    assert s.claim(lease=1)
+    clock.now += 2
+    assert len(s) == 1  # returns the expired lease's item at 5
+    assert s._run(s._lease_script_op(SETTLE_BLOCKING_POP, b"job", 7.0)) == 0
+    assert s.score("job") == expected
+
+
+def test_settle_pop_puts_back_in_flight_member(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 5)
+    [lease] = s.claim(lease=30)
+    assert s._run(s._lease_script_op(SETTLE_BLOCKING_POP, b"job", 7.0)) == 0
+    assert s.score("job") == 7.0
+    assert s.claim(lease=30) == []
+    assert s.ack(lease) is True
+    assert s.pop() == "job"
+
+
+def test_settle_pop_keeps_free_member(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 5)
+    [lease] = s.claim(lease=30)
+    assert s.release(lease) is True
+    assert r.zpopmin(key) == [(b"job", 5.0)]
+    assert s._run(s._lease_script_op(SETTLE_BLOCKING_POP, b"job", 5.0)) == 1
+    assert len(s) == 0
+    # The delivery count was dropped, as after any pop.
+    s.add("job", 5)
+    [lease] = s.claim(lease=30)
+    assert lease.attempts == 1
 
 
 def test_claim_rejects_bad_arguments(r: redis.Redis, key: str) -> None:
@@ -500,6 +619,11 @@ async def test_async_lease_cycle(ar: redis.asyncio.Redis, key: str) -> None:
     assert letter.attempts == 2
     assert await s.requeue_dead_letters() == 1
     assert await s.count() == 1
+    await s.add("d")
+    [lease] = await s.claim(lease=5)
+    [after] = await s.claim(lease=5, ack=lease)
+    assert (lease.item, after.item) == ("c", "d")
+    assert await s.in_flight() == 1
     await s.clear()
     assert await s.purge_dead_letters() == 0
 

@@ -235,6 +235,25 @@ class LeaseMachine(RuleBasedStateMachine):
     @rule(count=claim_counts, duration=seconds)
     def claim(self, count: int, duration: float) -> None:
         self.reclaim("claim")
+        self.claim_after_reclaim(count, duration, [])
+
+    @precondition(lambda self: self.handed_out)
+    @rule(
+        data=st.data(),
+        count=st.integers(min_value=0, max_value=3),
+        duration=seconds,
+    )
+    def claim_with_ack(self, data: st.DataObject, count: int, duration: float) -> None:
+        """Claim with ack=: the script finishes the leases, then claims."""
+        chosen = data.draw(st.lists(st.sampled_from(self.handed_out), max_size=3))
+        for lease in chosen:
+            self.model.ack(lease)
+        self.reclaim("claim_with_ack")
+        self.claim_after_reclaim(count, duration, chosen)
+
+    def claim_after_reclaim(
+        self, count: int, duration: float, ack: list[Lease[str]]
+    ) -> None:
         expected = []
         for member, score in self.model.next_waiting(count):
             del self.model.waiting[member]
@@ -243,7 +262,7 @@ class LeaseMachine(RuleBasedStateMachine):
             self.model.leases[member] = ("", self.model.now + duration, score)
         # A timeout makes an empty claim wait, so the script returns poll
         # hints. The clock does not move, so the wait lasts the timeout.
-        got = self.set.claim(count, lease=duration, timeout=0.002)
+        got = self.set.claim(count, lease=duration, timeout=0.002, ack=ack)
         assert [(lease.item, lease.attempts) for lease in got] == expected
         for lease in got:
             assert lease.deadline == self.model.now + duration

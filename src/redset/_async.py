@@ -232,10 +232,18 @@ class SortedSet(SetAlgebra[T]):
     # -- leases ---------------------------------------------------------------
 
     async def claim(
-        self, count: int = 1, *, lease: float, timeout: float | None = None
+        self,
+        count: int = 1,
+        *,
+        lease: float,
+        timeout: float | None = None,
+        ack: Lease[T] | Iterable[Lease[T]] | None = None,
     ) -> list[Lease[T]]:
-        """Hand out up to ``count`` items, each under a lease of ``lease`` seconds."""
-        return await self._run(self._claim_op(count, lease, timeout))
+        """Hand out up to ``count`` items, each under a lease of ``lease`` seconds.
+
+        ``ack`` finishes leases first in the same script, as the sync claim.
+        """
+        return await self._run(self._claim_op(count, lease, timeout, ack))
 
     async def ack(self, lease: Lease[T]) -> bool:
         """Finish a lease; return False when it is no longer held."""

@@ -656,10 +656,10 @@ class SetCore(LeaseMixin[T]):
 
         Each poll is a Lua script that first returns expired leases to the
         set. A ScheduledSet sleeps between polls. Other sets wait in
-        BZPOPMIN, at most until the next lease expires, when the set was
-        empty. When it was not, its members are in flight (added again
-        during their leases), which BZPOPMIN would take at once, so they
-        sleep between polls as well.
+        BZPOPMIN when the set was empty with nothing in flight. Otherwise
+        they sleep between polls as well, because BZPOPMIN would take a
+        member added during its lease, and the item would be lost if the
+        caller failed before putting it back.
         """
         give_up = None if timeout is None else time.monotonic() + timeout
         due_flag = "1" if self.due_only else ""
@@ -667,17 +667,26 @@ class SetCore(LeaseMixin[T]):
         wait_flag = "" if give_up is None else "1"
         while True:
             reply = yield from self._lease_script_op(POP, due_flag, count, wait_flag)
-            pairs = as_pairs(reply[3:])
-            if pairs or give_up is None:
-                return pairs
+            if give_up is None:
+                return as_pairs(reply)
+            # Popped pairs come in twos; the three poll hints mean nothing
+            # was popped.
+            if len(reply) % 2 == 0:
+                return as_pairs(reply)
             remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return []
-            now = as_float(reply[0])
-            polls = self.due_only or not (reply[1] is None or reply[1] is False)
+            now, lowest, deadline_hint = reply
+            # BZPOPMIN can only wait safely on an empty set with nothing in
+            # flight: it would take a member that was added during its lease,
+            # which only the settle script can put back.
+            polls = self.due_only or any(
+                hint is not None and hint is not False
+                for hint in (lowest, deadline_hint)
+            )
             wait = min(remaining, POLL_INTERVAL) if polls else remaining
-            due_hint = reply[1] if self.due_only else None
-            wait = wait_until_hint(wait, now, due_hint, reply[2])
+            due_hint = lowest if self.due_only else None
+            wait = wait_until_hint(wait, as_float(now), due_hint, deadline_hint)
             if polls:
                 yield Sleep(wait)
                 continue
@@ -685,7 +694,7 @@ class SetCore(LeaseMixin[T]):
             if pairs:
                 if count > 1:
                     more = yield from self._lease_script_op(POP, "", count - 1, "")
-                    pairs += as_pairs(more[3:])
+                    pairs += as_pairs(more)
                 return pairs
 
     def _blocking_pop_op(self, wait: float) -> Operation[list[tuple[bytes, float]]]:
@@ -697,6 +706,10 @@ class SetCore(LeaseMixin[T]):
         if not reply:
             return []
         member, score = as_bytes(reply[1]), as_float(reply[2])
+        # NOTE: a claim and an add of the same item can both land during this
+        # wait. BZPOPMIN then takes an in-flight member, and a failure before
+        # the script below puts it back loses that add (a dropped connection,
+        # or an asyncio cancellation).
         kept = yield from self._lease_script_op(SETTLE_BLOCKING_POP, member, score)
         if not int(kept):
             return []

@@ -215,14 +215,15 @@ class LeaseMixin(Generic[T]):
         return (yield from eval_script(script, self._script_keys, arguments))
 
     def _claim_op(
-        self, count: object, lease: object, timeout: object
+        self, count: object, lease: object, timeout: object, ack: object = None
     ) -> Operation[list[Lease[T]]]:
         from ._core import check_count, check_timeout
 
         checked = check_count(count)
         seconds = check_seconds(lease, "lease")
         wait = check_timeout(timeout)
-        if checked == 0:
+        finishing = self._ack_arguments(ack)
+        if checked == 0 and not finishing:
             return []
         give_up = None if wait is None else time.monotonic() + wait
         due_flag = "1" if self.due_only else ""
@@ -231,15 +232,24 @@ class LeaseMixin(Generic[T]):
         while True:
             prefix = os.urandom(8).hex()
             reply = yield from self._lease_script_op(
-                CLAIM, due_flag, checked, seconds, prefix, wait_flag
+                CLAIM, due_flag, checked, seconds, prefix, wait_flag, *finishing
             )
-            now = as_float(reply[0])
-            deadline = as_float(reply[1])
-            claimed_from = 5 + int(reply[4])
-            self._log_max_attempts(reply[5:claimed_from])
-            claimed = reply[claimed_from:]
-            leases = yield from self._decode_claimed_op(claimed, deadline)
-            if leases or give_up is None:
+            if finishing:
+                self._log_stale_acks(len(finishing) // 2, int(reply[1]))
+                # Later polls must not send the acks again.
+                finishing = []
+            claimed_from = 3 + int(reply[2])
+            self._log_max_attempts(reply[3:claimed_from])
+            if reply[0] is None or reply[0] is False:
+                # Nothing was claimed, and poll hints follow instead.
+                hints = reply[claimed_from:]
+                claimed: Sequence[Any] = []
+                leases: list[Lease[T]] = []
+            else:
+                claimed = reply[claimed_from:]
+                deadline = as_float(reply[0])
+                leases = yield from self._decode_claimed_op(claimed, deadline)
+            if leases or give_up is None or checked == 0:
                 return leases
             if claimed:
                 # Every claimed member went to dead letters: claim again.
@@ -248,8 +258,38 @@ class LeaseMixin(Generic[T]):
             if remaining <= 0:
                 return []
             wait = min(remaining, POLL_INTERVAL)
-            due_hint = reply[2] if self.due_only else None
-            yield Sleep(wait_until_hint(wait, now, due_hint, reply[3]))
+            now, due_hint, deadline_hint = hints
+            if not self.due_only:
+                due_hint = None
+            yield Sleep(wait_until_hint(wait, as_float(now), due_hint, deadline_hint))
+
+    def _ack_arguments(self, ack: object) -> list[Any]:
+        """Return the member, token pairs of the leases that claim(ack=) finishes."""
+        if ack is None:
+            return []
+        leases = [ack] if isinstance(ack, Lease) else ack
+        if isinstance(leases, (str, bytes)) or not isinstance(leases, Iterable):
+            raise InvalidTypeError(
+                f"ack must be a Lease, an iterable of Leases or None, got "
+                f"{type(ack).__name__}"
+            )
+        arguments: list[Any] = []
+        for held in leases:
+            arguments += self._lease_arguments(held)
+        return arguments
+
+    def _log_stale_acks(self, given: int, finished: int) -> None:
+        # ack() and ack_many() return this count; claim() returns leases, so
+        # a lease that was no longer held is reported here instead.
+        if finished < given:
+            logger.warning(
+                "claim(ack=...) on %r finished %d of %d leases: the others had "
+                "expired or were claimed again, so their items may be handed "
+                "out twice",
+                self._name,
+                finished,
+                given,
+            )
 
     def _decode_claimed_op(
         self, flat: Sequence[Any], deadline: float

@@ -155,10 +155,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         ``timeout`` (seconds; ``math.inf`` waits forever), an empty set is
         waited on with BZPOPMIN between runs of that script. Because
         BZPOPMIN cannot run inside a script, a second script then checks
-        the item it took and puts it back if it is in flight. A set whose
-        members are all in flight, and a ScheduledSet, poll the script
-        instead. A member that does not decode goes to dead letters, and the
-        wait goes on for the next one.
+        the item it took and puts it back if it is in flight. A set with
+        items in flight, and a ScheduledSet, poll the script instead. A
+        member that does not decode goes to dead letters, and the wait goes
+        on for the next one.
 
         Raises:
             EmptyError: no item arrived in time. It is a KeyError.
@@ -473,7 +473,12 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     # -- leases ---------------------------------------------------------------
 
     def claim(
-        self, count: int = 1, *, lease: float, timeout: float | None = None
+        self,
+        count: int = 1,
+        *,
+        lease: float,
+        timeout: float | None = None,
+        ack: Lease[T] | Iterable[Lease[T]] | None = None,
     ) -> list[Lease[T]]:
         """Hand out up to ``count`` items, each under a lease of ``lease`` seconds.
 
@@ -483,11 +488,18 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         there or the time is up (at most 50 ms between polls). One Lua
         script per poll, O(count * log N) plus the expired leases it returns.
 
+        ``ack`` finishes a lease or leases first, in the same script, so a
+        worker loop makes one round trip per item: ``leases =
+        s.claim(lease=30, ack=leases)``. A lease that is no longer held is
+        skipped, as ``ack`` skips it, and logged as a WARNING, because this
+        call returns leases and not the ack count.
+
         Raises:
             InvalidValueError: ``count`` is negative or ``lease`` is not a
                 positive number of seconds.
+            InvalidTypeError: ``ack`` holds something other than a Lease.
         """
-        return self._run(self._claim_op(count, lease, timeout))
+        return self._run(self._claim_op(count, lease, timeout, ack))
 
     def ack(self, lease: Lease[T]) -> bool:
         """Finish a lease: the item is done and leaves the in-flight record.

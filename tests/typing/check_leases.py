@@ -36,6 +36,8 @@ def check_sync(r: redis.Redis) -> None:
     assert_type(leases[0].attempts, int)
     assert_type(s.ack(leases[0]), bool)
     assert_type(s.ack_many(leases), int)
+    assert_type(s.claim(lease=30, ack=leases[0]), list[Lease[int]])
+    assert_type(s.claim(3, lease=30, ack=leases), list[Lease[int]])
     assert_type(s.release(leases[0]), bool)
     assert_type(s.extend(leases[0], 10), bool)
     assert_type(s.in_flight(), int)
@@ -70,6 +72,7 @@ async def check_async(ar: redis.asyncio.Redis) -> None:
     leases = await s.claim(lease=30)
     assert_type(leases, list[Lease[int]])
     assert_type(await s.ack(leases[0]), bool)
+    assert_type(await s.claim(lease=30, ack=leases), list[Lease[int]])
     async with s.claimed(lease=30) as lease:
         assert_type(lease, Lease[int])
     assert_type(await s.dead_letters(), list[DeadLetter[int]])

@@ -5,11 +5,13 @@
 -- ARGV[6]: the lease in seconds.
 -- ARGV[7]: a random prefix that makes each fencing token unique.
 -- ARGV[8]: "1" when the caller will wait for an item, else "".
--- Returns {now, deadline, lowest waiting score, earliest lease deadline,
--- B, B members moved to dead letters, member1, token1, attempts1, ...}.
--- The score and lease deadline tell a waiting caller when to poll again
--- (see poll_hints), so they are false unless ARGV[8] is "1" and nothing was
--- claimed.
+-- ARGV[9], ARGV[10], ...: member, token pairs of leases to finish first, as
+-- lease_ack.lua does, so a worker acks and claims in one round trip.
+-- Returns {deadline, leases finished, B, B members moved to dead letters,
+-- member1, token1, attempts1, ...}. When ARGV[8] is "1" and nothing was
+-- claimed, the deadline is false and the three poll hints (see poll_hints)
+-- follow the dead letters instead, to tell the caller when to poll again.
+local finished = finish_leases(9)
 local busy = reclaim()
 local picked = take_waiting(ARGV[4] == '1', tonumber(ARGV[5]), busy)
 local now = clock()
@@ -33,13 +35,15 @@ call_sliced('ZADD', leases, '', lease_pairs)
 call_sliced('HSET', tokens, '', token_pairs)
 call_sliced('HSET', claimed_scores, '', score_pairs)
 
-local reply = {exact(now), deadline, false, false, #buried}
-if #claimed == 0 and ARGV[8] == '1' then
-  local hints = poll_hints()
-  reply[3], reply[4] = hints[2], hints[3]
-end
+local reply = {deadline, finished, #buried}
 for _, member in ipairs(buried) do
   reply[#reply + 1] = member
+end
+if #claimed == 0 and ARGV[8] == '1' then
+  reply[1] = false
+  for _, hint in ipairs(poll_hints()) do
+    reply[#reply + 1] = hint
+  end
 end
 for _, value in ipairs(claimed) do
   reply[#reply + 1] = value

@@ -2,20 +2,17 @@
 -- passing over members that are in flight.
 -- ARGV[4]: "1" to pop only due members (ScheduledSet), else "".
 -- ARGV[6]: "1" when the caller will wait for an item, else "".
--- Returns {now, lowest waiting score, earliest lease deadline, member1,
--- score1, ...}. The first three fields tell a waiting caller when to poll
--- again (see poll_hints), so they are false unless ARGV[6] is "1" and
--- nothing was popped.
+-- Returns {member1, score1, ...}. When ARGV[6] is "1" and nothing was
+-- popped, returns the three poll hints instead (see poll_hints), which
+-- tell the caller when to poll again. Their odd count sets them apart.
+-- The reply is kept short because every element costs the client time to
+-- parse.
 local busy = reclaim()
 local popped, members = take_waiting(ARGV[4] == '1', tonumber(ARGV[5]), busy)
 -- A popped item starts over. HDEL on a missing hash costs no more than
 -- EXISTS, so there is no check first.
 call_sliced('HDEL', attempts, '', members)
-local reply = {false, false, false}
 if #popped == 0 and ARGV[6] == '1' then
-  reply = poll_hints()
+  return poll_hints()
 end
-for i = 1, #popped do
-  reply[i + 3] = popped[i]
-end
-return reply
+return popped
