@@ -335,6 +335,38 @@ def test_embedded_server_stopped_after_error(
     assert not process_exists(int(match[1]))
 
 
+def test_demo_embedded_skips_default_server(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    binary = find_redis_binaries()[0].path
+    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
+    try:
+        code = main(
+            ["demo", "--embedded", "--seed", "no_such_module_here"],
+            default_address=("127.0.0.1", server.port),
+        )
+        keys = server.client().keys()
+    finally:
+        server.kill()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "--embedded given: started an embedded redis-server" in err
+    assert keys == []
+
+
+def test_demo_embedded_with_url_fails(
+    capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    code = main(["demo", "--embedded", "--url", redis_url])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "--embedded cannot be used with --url" in err
+    assert "Traceback" not in err
+
+
 def test_module_runs_as_subprocess(
     redis_url: str, key: str, queue: TimeSortedSet[str]
 ) -> None:

@@ -53,7 +53,7 @@ take_counts = st.integers(min_value=1, max_value=4)
 positions = st.integers(min_value=0, max_value=3)
 
 # The arguments of each rule that returns expired leases to the set first.
-# An add is a plain ZADD, so it returns none.
+# An add is a plain ZADD, so it does not return expired leases to the set.
 RECLAIMING_RULES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "claim": {"count": claim_counts, "duration": seconds},
     "pop": {"wait": st.booleans()},
@@ -246,6 +246,11 @@ class LeaseMachine(RuleBasedStateMachine):
     def claim_with_ack(self, data: st.DataObject, count: int, duration: float) -> None:
         """Claim with ack=: the script finishes the leases, then claims."""
         chosen = data.draw(st.lists(st.sampled_from(self.handed_out), max_size=3))
+        if count == 0 and not chosen:
+            # Nothing to claim or ack: no command is sent, so nothing is
+            # reclaimed either.
+            assert self.set.claim(0, lease=duration, ack=chosen) == []
+            return
         for lease in chosen:
             self.model.ack(lease)
         self.reclaim("claim_with_ack")

