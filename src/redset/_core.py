@@ -438,23 +438,27 @@ class SetCore(LeaseMixin[T]):
                 f"{self._codec!r}: {error}",
             ) from error
 
-    def _time_now(self) -> float:
-        """Return the clock's time, strictly later than the last one returned.
+    def _time_scores(self, count: int) -> list[float]:
+        """Return ``count`` TimeSortedSet scores for items added together.
 
-        Items added while the clock reads the same value then still come out
-        of a TimeSortedSet in the order they were added.
+        The clock is read once. Each score is strictly later than the one
+        before it and than any this object returned earlier, so items added
+        while the clock reads the same value still come out in the order
+        they were added.
         """
         now = (self._clock or time.time)()
-        # A finite float needs no more checks. This runs once per item of
-        # update(), where check_clock_time's numbers.Real test stood out in
-        # profiles.
+        # A finite float needs no more checks; check_clock_time's
+        # numbers.Real test stood out in profiles.
         if type(now) is not float or not math.isfinite(now):
             now = check_clock_time(now)
+        scores: list[float] = []
         with self._time_lock:
-            if now <= self._last_time:
-                now = math.nextafter(self._last_time, math.inf)
-            self._last_time = now
-        return now
+            last = self._last_time
+            for _ in range(count):
+                last = now if now > last else math.nextafter(last, math.inf)
+                scores.append(last)
+            self._last_time = last
+        return scores
 
     def _default_scores(
         self, items: Iterable[T]
@@ -471,7 +475,9 @@ class SetCore(LeaseMixin[T]):
                 (self._encode(item), check_score(scorer(item))) for item in items
             ], False
         if self.time_scored:
-            return [(self._encode(item), self._time_now()) for item in items], False
+            members = [self._encode(item) for item in items]
+            scores = self._time_scores(len(members))
+            return list(zip(members, scores, strict=True)), False
         if self.due_only:
             if self._clock is None:
                 return [(self._encode(item), 0.0) for item in items], True

@@ -29,8 +29,7 @@ def as_text(value: Any) -> str:
 
 
 def as_float(value: Any) -> float:
-    if isinstance(value, (bytes, bytearray)):
-        return float(value.decode("ascii"))
+    # float() parses ASCII bytes, such as b"1.5" or b"-inf", as well as str.
     return float(value)
 
 
@@ -39,9 +38,15 @@ def as_pairs(reply: Any) -> list[tuple[bytes, float]]:
     if not reply:
         return []
     if isinstance(reply[0], (list, tuple)):
-        return [(as_bytes(member), as_float(score)) for member, score in reply]
+        return [(as_bytes(member), float(score)) for member, score in reply]
+    members = reply[0::2]
+    # Every client but a decode_responses one, which redset rejects, returns
+    # members as bytes, so the check per member is skipped when it can be.
+    if all(type(member) is bytes for member in members):
+        return list(zip(members, map(float, reply[1::2]), strict=True))
     return [
-        (as_bytes(reply[i]), as_float(reply[i + 1])) for i in range(0, len(reply), 2)
+        (as_bytes(member), float(score))
+        for member, score in zip(members, reply[1::2], strict=True)
     ]
 
 

@@ -9,9 +9,12 @@
 -- parse.
 local busy = reclaim()
 local popped, members = take_waiting(ARGV[4] == '1', tonumber(ARGV[5]), busy)
--- A popped item starts over. HDEL on a missing hash costs no more than
--- EXISTS, so there is no check first.
-call_sliced('HDEL', attempts, '', members)
+-- A popped item starts over. For one member, HDEL on a missing hash costs
+-- no more than EXISTS. For many, passing them all to HDEL costs more, so
+-- EXISTS comes first.
+if #members == 1 or (#members > 1 and redis.call('EXISTS', attempts) == 1) then
+  call_sliced('HDEL', attempts, '', members)
+end
 if #popped == 0 and ARGV[6] == '1' then
   return poll_hints()
 end
