@@ -557,11 +557,14 @@ def test_settle_pop_keeps_free_member(r: redis.Redis, key: str) -> None:
 def test_claim_rejects_bad_arguments(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key)
     s.add("job")
-    for lease in (0, -1, float("nan"), float("inf")):
+    for lease in (0, -1, float("nan"), float("inf"), 10**400):
         with pytest.raises(InvalidValueError):
             s.claim(lease=lease)
-    with pytest.raises(InvalidTypeError):
-        s.claim(lease="10")  # type: ignore[arg-type]  # checked at run time
+        with pytest.raises(InvalidValueError):
+            s.extend(Lease("job", b"job", "token", 0.0, 1), lease)
+    for wrong in ("10", True, None):
+        with pytest.raises(InvalidTypeError):
+            s.claim(lease=wrong)  # type: ignore[arg-type]  # checked at run time
     with pytest.raises(InvalidValueError):
         s.claim(-1, lease=10)
     with pytest.raises(InvalidTypeError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from ._algebra import DEFAULT_AGGREGATE, Aggregate, SetAlgebra
 from ._core import Cursor, UpdatePolicy
 from ._expiring import ExpiringCore
 from ._leases import DeadLetter, Lease
-from ._protocol import Done, Operation, Request, Sleep, advance
+from ._protocol import Operation, Sleep
 from ._typing import T
 
 __all__ = ["ExpiringSet", "ScheduledSet", "SortedSet", "TimeSortedSet", "run"]
@@ -29,25 +29,33 @@ R = TypeVar("R")
 
 
 async def run(client: Any, operation: Operation[R]) -> R:
-    """Execute an operation's requests one by one on an asyncio client."""
-    with closing(operation):
-        step = advance(operation)
-        while not isinstance(step, Done):
-            # NOTE: a cancellation while a pop's command is in flight drops
-            # its reply, and with it any items Redis removed: at most once.
-            step = advance(operation, *(await _execute(client, step)))
-        return step.value
+    """Execute an operation's requests one by one on an asyncio client.
 
-
-async def _execute(client: Any, request: Request) -> tuple[Any, Exception | None]:
-    """Return the reply to ``request``, or the client exception it raised."""
+    The same loop as the sync driver's, with each request awaited.
+    """
     try:
-        if isinstance(request, Sleep):
-            await asyncio.sleep(request.seconds)
-            return None, None
-        return await client.execute_command(*request.args), None
-    except Exception as error:
-        return None, error
+        request = operation.send(None)
+        while True:
+            try:
+                if isinstance(request, Sleep):
+                    await asyncio.sleep(request.seconds)
+                    reply = None
+                else:
+                    # NOTE: a cancellation while a pop's command is in flight
+                    # drops its reply, and with it any items Redis removed:
+                    # at most once.
+                    reply = await client.execute_command(*request.args)
+            except Exception as error:
+                request = operation.throw(error)
+                continue
+            request = operation.send(reply)
+    except StopIteration as stop:
+        result: R = stop.value
+        return result
+    finally:
+        # Runs the operation's cleanup on cancellation (CancelledError is a
+        # BaseException, so the operation never receives it).
+        operation.close()
 
 
 class SortedSet(SetAlgebra[T]):

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, overload
 
+from ._checks import (
+    check_clock_time,
+    check_count,
+    check_score,
+    check_timeout,
+    delay_seconds,
+    due_timestamp,
+)
 from ._leases import (
     COUNT,
     DISCARD,
@@ -46,7 +53,6 @@ from .errors import (
     DecodeError,
     EmptyError,
     EncodeError,
-    InvalidScoreError,
     InvalidTypeError,
     InvalidValueError,
     MemberNotFoundError,
@@ -107,83 +113,6 @@ def _client_decodes_responses(client: Any) -> bool:
     return bool(isinstance(kwargs, dict) and kwargs.get("decode_responses"))
 
 
-def check_score(score: object, what: str = "score") -> float:
-    """Return ``score`` as a float, or raise if Redis cannot store it.
-
-    ``what`` names the argument in the error message.
-    """
-    if isinstance(score, bool) or not isinstance(score, numbers.Real):
-        raise InvalidTypeError(
-            f"{what} must be a real number, got {type(score).__name__} {score!r}"
-        )
-    try:
-        value = float(score)
-    except OverflowError:
-        raise InvalidScoreError(
-            score, f"{what} {score!r} is too large for a double"
-        ) from None
-    if math.isnan(value):
-        raise InvalidScoreError(score, f"{what} must not be NaN")
-    # A finite long double such as 1e4000 converts to inf without an error.
-    if math.isinf(value) and score != value:
-        raise InvalidScoreError(score, f"{what} {score!r} is too large for a double")
-    return value
-
-
-def check_clock_time(now: object) -> float:
-    """Return a clock's reading as finite Unix seconds, or raise."""
-    value = check_score(now, "the clock's time")
-    if math.isinf(value):
-        raise InvalidValueError(f"the clock returned {now!r}; it must be finite")
-    return value
-
-
-# Largest count or position redset sends: Redis and Lua both read it exactly.
-MAX_COUNT = 2**31 - 1
-
-
-def check_count(count: object, what: str = "count") -> int:
-    if isinstance(count, bool) or not isinstance(count, numbers.Integral):
-        raise InvalidTypeError(
-            f"{what} must be an int, got {type(count).__name__} {count!r}"
-        )
-    value = int(count)
-    if value < 0:
-        raise InvalidValueError(f"{what} must not be negative, got {value}")
-    if value > MAX_COUNT:
-        raise InvalidValueError(f"{what} must be at most {MAX_COUNT}, got {value}")
-    return value
-
-
-# Maximum finite wait accepted, in seconds (about 115 days); math.inf means
-# wait forever.
-MAX_TIMEOUT = 1e7
-
-
-def check_timeout(timeout: object) -> float | None:
-    """Return the timeout in seconds, None for no wait, math.inf for forever."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
-        raise InvalidTypeError(
-            f"timeout must be a number of seconds or None, got {timeout!r}"
-        )
-    try:
-        seconds = float(timeout)
-    except OverflowError:
-        seconds = math.nan
-    if math.isnan(seconds) or seconds < 0:
-        raise InvalidValueError(
-            f"timeout must be a non-negative number of seconds, got {timeout!r}"
-        )
-    if MAX_TIMEOUT < seconds < math.inf:
-        raise InvalidValueError(
-            f"timeout must be at most {MAX_TIMEOUT:.0e} seconds, got {timeout!r}; "
-            "pass math.inf to wait forever"
-        )
-    return seconds if seconds > 0 else None
-
-
 def blocking_timeout_argument(seconds: float) -> str:
     """Format a wait for BZPOPMIN, which reads 0 as "wait forever".
 
@@ -196,35 +125,6 @@ def blocking_timeout_argument(seconds: float) -> str:
         return "0"
     milliseconds = max(1, math.ceil(seconds * 1000))
     return f"{(milliseconds + 0.5) / 1000:.4f}"
-
-
-def delay_seconds(delay: object) -> float:
-    if isinstance(delay, timedelta):
-        return delay.total_seconds()
-    if isinstance(delay, bool) or not isinstance(delay, numbers.Real):
-        raise InvalidTypeError(
-            f"delay must be seconds or a timedelta, got {type(delay).__name__} "
-            f"{delay!r}"
-        )
-    try:
-        seconds = float(delay)
-    except OverflowError:
-        seconds = math.inf
-    if not math.isfinite(seconds):
-        raise InvalidValueError(f"delay must be a finite number, got {delay!r}")
-    return seconds
-
-
-def due_timestamp(at: datetime | float) -> float:
-    if isinstance(at, datetime):
-        if at.tzinfo is None or at.tzinfo.utcoffset(at) is None:
-            raise InvalidValueError(
-                f"at={at!r} is a naive datetime, which each machine reads in "
-                "its own time zone; pass an aware datetime, for example "
-                "datetime.now(timezone.utc)"
-            )
-        return at.timestamp()
-    return check_score(at, "at")
 
 
 class SetCore(LeaseMixin[T]):
@@ -438,6 +338,17 @@ class SetCore(LeaseMixin[T]):
                 f"{self._codec!r}: {error}",
             ) from error
 
+    def _time_score(self) -> float:
+        """Return one TimeSortedSet score, as ``_time_scores(1)`` would."""
+        now = (self._clock or time.time)()
+        if type(now) is not float or not math.isfinite(now):
+            now = check_clock_time(now)
+        with self._time_lock:
+            if now <= self._last_time:
+                now = math.nextafter(self._last_time, math.inf)
+            self._last_time = now
+        return now
+
     def _time_scores(self, count: int) -> list[float]:
         """Return ``count`` TimeSortedSet scores for items added together.
 
@@ -561,8 +472,9 @@ class SetCore(LeaseMixin[T]):
         delay in seconds from the server clock's now, which a Lua script
         reads.
         """
+        # The set's own policy was checked when the set was made.
         flags = _UPDATE_FLAGS[
-            self._check_update(self._update if update is None else update)
+            self._update if update is None else self._check_update(update)
         ]
         if not pairs:
             return 0
@@ -581,10 +493,13 @@ class SetCore(LeaseMixin[T]):
         self, item: T, score: float | None, update: UpdatePolicy | None
     ) -> Operation[bool]:
         """Add one item with ``score``, or the default score when it is None."""
-        if score is None:
-            pairs, relative = self._default_scores([item])
-        else:
+        if score is not None:
             pairs, relative = self._explicit_pairs([(item, score)]), False
+        elif self.time_scored and self._scorer is None:
+            # The common TimeSortedSet add, without the batch path's lists.
+            pairs, relative = [(self._encode(item), self._time_score())], False
+        else:
+            pairs, relative = self._default_scores([item])
         return (yield from self._add_op(pairs, update, relative=relative)) == 1
 
     def _update_op(

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from . import _keys
+from ._checks import check_count, check_timeout, delay_seconds
 from ._protocol import (
     Operation,
     Script,
@@ -159,12 +160,17 @@ def wait_until_hint(wait: float, now: float, *hints: Any) -> float:
 
 def check_seconds(value: object, name: str) -> float:
     """Return a positive, finite number of seconds, or raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    # int and float come first in the tuple, so the common case never
+    # reaches the slower ABC test.
+    if isinstance(value, bool) or not isinstance(value, (int, float, numbers.Real)):
         raise InvalidTypeError(
             f"{name} must be a number of seconds, got {type(value).__name__} {value!r}"
         )
-    seconds = float(value)
-    if not (math.isfinite(seconds) and seconds > 0):
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a double
+        seconds = math.inf
+    if not 0 < seconds < math.inf:
         raise InvalidValueError(
             f"{name} must be a positive, finite number of seconds, got {value!r}"
         )
@@ -217,8 +223,6 @@ class LeaseMixin(Generic[T]):
     def _claim_op(
         self, count: object, lease: object, timeout: object, ack: object = None
     ) -> Operation[list[Lease[T]]]:
-        from ._core import check_count, check_timeout
-
         checked = check_count(count)
         seconds = check_seconds(lease, "lease")
         wait = check_timeout(timeout)
@@ -366,7 +370,7 @@ class LeaseMixin(Generic[T]):
                     "delay sets the item's due time; a SortedSet orders by score, "
                     "so release without a delay, or add the item with a new score"
                 )
-            seconds = _delay_seconds(delay)
+            seconds = delay_seconds(delay)
         reply = int((yield from self._lease_script_op(RELEASE, member, token, seconds)))
         if reply == 2:
             self._log_max_attempts([member])
@@ -442,8 +446,3 @@ class LeaseMixin(Generic[T]):
         return int((yield from self._lease_script_op(PURGE)))
 
 
-def _delay_seconds(delay: object) -> float:
-    # _core imports this module, so its checks are imported on use.
-    from ._core import delay_seconds
-
-    return delay_seconds(delay)

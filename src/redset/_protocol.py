@@ -2,8 +2,9 @@
 
 Each operation is a generator that yields requests (a command to run, or a
 pause) and receives each reply through ``send`` or each client exception
-through ``throw``. The sync and async set classes only differ in the driver
-that executes those requests, so the logic of every operation exists once.
+through ``throw``. Its return value is the result. The sync and async set
+classes only differ in the driver that executes those requests, so the
+logic of every operation exists once.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ import logging
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Generic, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "Command",
-    "Done",
     "Operation",
     "Request",
     "Script",
     "Sleep",
-    "advance",
     "error_has_code",
     "eval_script",
     "is_error_reply",
@@ -34,15 +33,15 @@ logger = logging.getLogger("redset")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Command:
+# Named tuples rather than frozen dataclasses, because one is made per
+# command and a frozen dataclass's __init__ costs several times more.
+class Command(NamedTuple):
     """A Redis command and its arguments, run with ``execute_command``."""
 
     args: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class Sleep:
+class Sleep(NamedTuple):
     """A pause between polls, in seconds."""
 
     seconds: float
@@ -50,31 +49,6 @@ class Sleep:
 
 Request = Command | Sleep
 Operation = Generator[Request, Any, R]
-
-
-@dataclass(frozen=True)
-class Done(Generic[R]):
-    """The result of an operation that has finished."""
-
-    value: R
-
-
-def advance(
-    operation: Operation[R], reply: Any = None, error: Exception | None = None
-) -> Request | Done[R]:
-    """Resume ``operation`` with a reply or a client error; return what it does next.
-
-    Both drivers call this after each request, so they differ only in how
-    they execute a request. The first call, with neither argument, starts
-    the operation.
-    """
-    try:
-        if error is not None:
-            return operation.throw(error)
-        return operation.send(reply)
-    except StopIteration as stop:
-        result: R = stop.value
-        return Done(result)
 
 
 @dataclass(frozen=True)

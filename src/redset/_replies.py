@@ -39,14 +39,13 @@ def as_pairs(reply: Any) -> list[tuple[bytes, float]]:
         return []
     if isinstance(reply[0], (list, tuple)):
         return [(as_bytes(member), float(score)) for member, score in reply]
-    members = reply[0::2]
-    # Every client but a decode_responses one, which redset rejects, returns
-    # members as bytes, so the check per member is skipped when it can be.
-    if all(type(member) is bytes for member in members):
-        return list(zip(members, map(float, reply[1::2]), strict=True))
+    # zip() of one iterator with itself walks the flat list two at a time.
+    # Members are bytes from every client but a decode_responses one, which
+    # redset rejects, so as_bytes() runs only for the others.
+    flat = iter(reply)
     return [
-        (as_bytes(member), float(score))
-        for member, score in zip(members, reply[1::2], strict=True)
+        (member if type(member) is bytes else as_bytes(member), float(score))
+        for member, score in zip(flat, flat, strict=False)
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, MutableSet, Set
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,7 +12,7 @@ from ._algebra import DEFAULT_AGGREGATE, Aggregate, SetAlgebra
 from ._core import Cursor, UpdatePolicy
 from ._expiring import ExpiringCore
 from ._leases import DeadLetter, Lease
-from ._protocol import Done, Operation, Request, Sleep, advance
+from ._protocol import Operation, Sleep
 from ._typing import T
 
 if TYPE_CHECKING:
@@ -24,23 +24,32 @@ R = TypeVar("R")
 
 
 def run(client: Any, operation: Operation[R]) -> R:
-    """Execute an operation's requests one by one on a blocking client."""
-    with closing(operation):
-        step = advance(operation)
-        while not isinstance(step, Done):
-            step = advance(operation, *_execute(client, step))
-        return step.value
+    """Execute an operation's requests one by one on a blocking client.
 
-
-def _execute(client: Any, request: Request) -> tuple[Any, Exception | None]:
-    """Return the reply to ``request``, or the client exception it raised."""
+    A client exception is thrown into the operation, which may handle it.
+    The loop runs once per call of every method, so it keeps to plain
+    ``send`` and ``throw`` calls.
+    """
     try:
-        if isinstance(request, Sleep):
-            time.sleep(request.seconds)
-            return None, None
-        return client.execute_command(*request.args), None
-    except Exception as error:
-        return None, error
+        request = operation.send(None)
+        while True:
+            try:
+                if isinstance(request, Sleep):
+                    time.sleep(request.seconds)
+                    reply = None
+                else:
+                    reply = client.execute_command(*request.args)
+            except Exception as error:
+                request = operation.throw(error)
+                continue
+            request = operation.send(reply)
+    except StopIteration as stop:
+        result: R = stop.value
+        return result
+    finally:
+        # Runs the operation's cleanup when the caller sees an exception,
+        # such as KeyboardInterrupt, that the operation did not get.
+        operation.close()
 
 
 class SortedSet(SetAlgebra[T], MutableSet[T]):
