@@ -238,12 +238,14 @@ class LeaseMixin(Generic[T]):
             reply = yield from self._lease_script_op(
                 CLAIM, due_flag, checked, seconds, prefix, wait_flag, *finishing
             )
+            header = 2
             if finishing:
-                self._log_stale_acks(len(finishing) // 2, int(reply[1]))
+                header = 3
+                self._log_stale_acks(len(finishing) // 2, int(reply[2]))
                 # Later polls must not send the acks again.
                 finishing = []
-            claimed_from = 3 + int(reply[2])
-            self._log_max_attempts(reply[3:claimed_from])
+            claimed_from = header + int(reply[1])
+            self._log_max_attempts(reply[header:claimed_from])
             if reply[0] is None or reply[0] is False:
                 # Nothing was claimed, and poll hints follow instead.
                 hints = reply[claimed_from:]
@@ -252,7 +254,7 @@ class LeaseMixin(Generic[T]):
             else:
                 claimed = reply[claimed_from:]
                 deadline = as_float(reply[0])
-                leases = yield from self._decode_claimed_op(claimed, deadline)
+                leases = yield from self._decode_claimed_op(claimed, deadline, prefix)
             if leases or give_up is None or checked == 0:
                 return leases
             if claimed:
@@ -296,19 +298,23 @@ class LeaseMixin(Generic[T]):
             )
 
     def _decode_claimed_op(
-        self, flat: Sequence[Any], deadline: float
+        self, flat: Sequence[Any], deadline: float, prefix: str
     ) -> Operation[list[Lease[T]]]:
+        """Build the leases of a claim reply's member, attempts pairs.
+
+        The n-th member's token is ``<prefix>:<n>``, as the script made it.
+        """
         leases: list[Lease[T]] = []
         undecodable: list[tuple[bytes, str]] = []
-        for i in range(0, len(flat), 3):
+        for n, i in enumerate(range(0, len(flat), 2), start=1):
             member = as_bytes(flat[i])
-            token = as_text(flat[i + 1])
+            token = f"{prefix}:{n}"
             try:
                 item = self._decode(member)
             except DecodeError:
                 undecodable.append((member, token))
                 continue
-            leases.append(Lease(item, member, token, deadline, int(flat[i + 2])))
+            leases.append(Lease(item, member, token, deadline, int(flat[i + 1])))
         if undecodable:
             yield from self._bury_op([(m, None, t) for m, t in undecodable])
         return leases

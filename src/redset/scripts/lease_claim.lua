@@ -3,14 +3,19 @@
 -- ARGV[4]: "1" to claim only due members (ScheduledSet), else "".
 -- ARGV[5]: the maximum number of members to claim.
 -- ARGV[6]: the lease in seconds.
--- ARGV[7]: a random prefix that makes each fencing token unique.
+-- ARGV[7]: a random prefix that makes each fencing token unique. The n-th
+-- member claimed gets the token "<prefix>:<n>", which the caller derives
+-- the same way, so the reply leaves tokens out.
 -- ARGV[8]: "1" when the caller will wait for an item, else "".
 -- ARGV[9], ARGV[10], ...: member, token pairs of leases to finish first, as
 -- lease_ack.lua does, so a worker acks and claims in one round trip.
--- Returns {deadline, leases finished, B, B members moved to dead letters,
--- member1, token1, attempts1, ...}. When ARGV[8] is "1" and nothing was
--- claimed, the deadline is false and the three poll hints (see poll_hints)
--- follow the dead letters instead, to tell the caller when to poll again.
+-- Returns {deadline, B, [leases finished,] B members moved to dead letters,
+-- member1, attempts1, member2, ...}, where the count of leases finished is
+-- there only when ARGV[9] is. When ARGV[8] is "1" and nothing was claimed,
+-- the deadline is false and the three poll hints (see poll_hints) follow
+-- the dead letters instead, to tell the caller when to poll again.
+-- Every element of the reply costs the client time to parse, so it sends
+-- nothing the caller has already.
 local finished = finish_leases(9)
 local busy = reclaim()
 local picked = take_waiting(ARGV[4] == '1', tonumber(ARGV[5]), busy)
@@ -28,14 +33,16 @@ for i = 1, #picked, 2 do
   score_pairs[#score_pairs + 1] = member
   score_pairs[#score_pairs + 1] = score
   claimed[#claimed + 1] = member
-  claimed[#claimed + 1] = token
   claimed[#claimed + 1] = redis.call('HINCRBY', attempts, member, 1)
 end
 call_sliced('ZADD', leases, '', lease_pairs)
 call_sliced('HSET', tokens, '', token_pairs)
 call_sliced('HSET', claimed_scores, '', score_pairs)
 
-local reply = {deadline, finished, #buried}
+local reply = {deadline, #buried}
+if #ARGV >= 9 then
+  reply[3] = finished
+end
 for _, member in ipairs(buried) do
   reply[#reply + 1] = member
 end
