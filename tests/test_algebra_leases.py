@@ -162,10 +162,9 @@ def test_in_place_algebra_wrong_type_changes_nothing(r: redis.Redis, key: str) -
 
 
 def _check_invariants(r: redis.Redis, name: str) -> None:
-    waiting, leases, tokens, claimed_scores, attempts, _, _ = lease_keys(name)
-    in_flight = set(r.hkeys(tokens))
+    waiting, leases, lease_info, attempts, _, _ = lease_keys(name)
+    in_flight = set(r.hkeys(lease_info))
     assert set(r.zrange(leases, 0, -1)) == in_flight
-    assert set(r.hkeys(claimed_scores)) == in_flight
     members = set(r.zrange(waiting, 0, -1))
     for member in r.hkeys(attempts):
         assert member in in_flight or member in members, member

@@ -590,8 +590,8 @@ def test_clear_ends_leases_keeps_dead_letters(r: redis.Redis, key: str) -> None:
 def test_wrong_type_of_lease_key_is_named(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key)
     s.add("job")
-    tokens_key = s._lease_keys[2]
-    r.set(tokens_key, "oops")
+    lease_info_key = s._lease_keys[2]
+    r.set(lease_info_key, "oops")
     with pytest.raises(WrongTypeError, match="not a hash"):
         s.claim(lease=10)
 

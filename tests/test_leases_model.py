@@ -409,19 +409,23 @@ class LeaseMachine(RuleBasedStateMachine):
         assert waiting == {m.encode(): s for m, s in model.waiting.items()}
         deadlines = dict(read.zrange(keys[1], 0, -1, withscores=True))
         assert deadlines == {m.encode(): d for m, (_, d, _) in model.leases.items()}
-        tokens = read.hgetall(keys[2])
-        assert tokens == {
-            m.encode(): t.encode() for m, (t, _, _) in model.leases.items()
+        # Each lease-info value is "token score".
+        lease_info = {
+            m: (token.decode(), float(score))
+            for m, (token, _, score) in (
+                (m, v.partition(b" ")) for m, v in read.hgetall(keys[2]).items()
+            )
         }
-        claimed = {m: float(s) for m, s in read.hgetall(keys[3]).items()}
-        assert claimed == {m.encode(): s for m, (_, _, s) in model.leases.items()}
-        attempts = {m: int(n) for m, n in read.hgetall(keys[4]).items()}
+        assert lease_info == {
+            m.encode(): (t, s) for m, (t, _, s) in model.leases.items()
+        }
+        attempts = {m: int(n) for m, n in read.hgetall(keys[3]).items()}
         assert attempts == {m.encode(): n for m, n in model.attempts.items()}
-        dead_scores = dict(read.zrange(keys[5], 0, -1, withscores=True))
+        dead_scores = dict(read.zrange(keys[4], 0, -1, withscores=True))
         dead_info = {
             m: (int(n), reason.decode())
             for m, (n, _, reason) in (
-                (m, v.partition(b" ")) for m, v in read.hgetall(keys[6]).items()
+                (m, v.partition(b" ")) for m, v in read.hgetall(keys[5]).items()
             )
         }
         assert {m: (s, *dead_info[m]) for m, s in dead_scores.items()} == {

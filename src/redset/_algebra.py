@@ -174,8 +174,8 @@ class SetAlgebra(SetCore[T]):
                 )
 
     def _lease_state_keys(self) -> list[str]:
-        """Return the lease-tokens and attempts keys, in that order."""
-        return [self._lease_keys[2], self._lease_keys[4]]
+        """Return the lease-info and attempts keys, in that order."""
+        return [self._lease_keys[2], self._lease_keys[3]]
 
     def _temporary_keys(self, count: int) -> list[str]:
         # A random token keeps concurrent operations on the same set apart.

@@ -92,7 +92,7 @@ MAX_BLOCK_SECONDS = 1.0
 Cursor = tuple[float, bytes]
 
 # The Redis type each key of a set must hold, in ``lease_keys`` order.
-_KEY_TYPES = ("zset", "zset", "hash", "hash", "hash", "zset", "hash")
+_KEY_TYPES = ("zset", "zset", "hash", "hash", "zset", "hash")
 _TYPE_NAMES = {"zset": "sorted set", "hash": "hash"}
 
 _PAGE = load_script("page")
@@ -249,7 +249,7 @@ class SetCore(LeaseMixin[T]):
         # The same keys as bytes for every script call: redis-py encodes a str
         # argument on each call, and bytes pass through as they are.
         self._script_keys = tuple(key.encode() for key in self._lease_keys)
-        self._dead_key = self._lease_keys[5]
+        self._dead_key = self._lease_keys[4]
         self._server_checked = False
         self._last_time = -math.inf
         self._time_lock = threading.Lock()
@@ -735,8 +735,8 @@ class SetCore(LeaseMixin[T]):
     def _clear_op(self) -> Operation[None]:
         # Every key but the dead letters: leases held now end, so their acks
         # return False.
-        keys = self._lease_keys[:5]
-        yield from eval_script(_CLEAR, keys, _KEY_TYPES[:5])
+        keys = self._lease_keys[:4]
+        yield from eval_script(_CLEAR, keys, _KEY_TYPES[:4])
 
     # -- reading ------------------------------------------------------------
 

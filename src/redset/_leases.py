@@ -18,8 +18,8 @@ expired cannot touch the claim another consumer has made since.
 The state lives in auxiliary keys that share the main key's cluster slot::
 
     {name}:leases          zset  in-flight member -> lease deadline
-    {name}:lease-tokens    hash  in-flight member -> fencing token
-    {name}:lease-scores    hash  in-flight member -> score when claimed
+    {name}:lease-info      hash  in-flight member -> "token score": the
+                                 fencing token, and the score when claimed
     {name}:attempts        hash  member -> deliveries since its last ack
     {name}:dead            zset  dead letter -> score
     {name}:dead-info       hash  dead letter -> "attempts reason"
@@ -71,8 +71,7 @@ REASON_UNDECODABLE = "undecodable"
 
 _KEY_SUFFIXES = (
     "leases",
-    "lease-tokens",
-    "lease-scores",
+    "lease-info",
     "attempts",
     "dead",
     "dead-info",
@@ -450,5 +449,3 @@ class LeaseMixin(Generic[T]):
 
     def _purge_dead_letters_op(self) -> Operation[int]:
         return int((yield from self._lease_script_op(PURGE)))
-
-

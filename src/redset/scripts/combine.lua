@@ -3,7 +3,7 @@
 -- KEYS[2]: the other set, or a temporary key that ARGV[5...] fill first.
 -- KEYS[3]: where the result goes: KEYS[1] to store in place, or a temporary key.
 -- KEYS[4], KEYS[5]: temporary keys for the symmetric difference.
--- KEYS[6]: the set's hash of in-flight member -> lease token.
+-- KEYS[6]: the set's hash of in-flight member -> lease token and score.
 -- KEYS[7]: the set's hash of member -> deliveries since its last ack.
 -- ARGV[1]: "union", "inter", "diff" (KEYS[1] minus KEYS[2]) or "xor".
 -- ARGV[2]: "SUM", "MIN" or "MAX": how union and intersection combine the two
@@ -27,7 +27,7 @@
 -- because Redis does not roll back the writes of a failed script.
 local operation, aggregate, mode, literal = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local set, other, target = KEYS[1], KEYS[2], KEYS[3]
-local tokens, attempts = KEYS[6], KEYS[7]
+local lease_info, attempts = KEYS[6], KEYS[7]
 
 local function cleanup()
   local temporary = {KEYS[4], KEYS[5]}
@@ -98,7 +98,7 @@ end
 -- deliveries if it is added later, as after discard().
 local function forget_attempts()
   for _, member in ipairs(redis.call('HKEYS', attempts)) do
-    if redis.call('HEXISTS', tokens, member) == 0
+    if redis.call('HEXISTS', lease_info, member) == 0
         and not redis.call('ZSCORE', set, member) then
       redis.call('HDEL', attempts, member)
     end

@@ -9,7 +9,7 @@ for i = 5, #ARGV, 3 do
   local member, score, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if token == '' or owns(member, token) then
     if token ~= '' then
-      score = redis.call('HGET', claimed_scores, member)
+      score = claimed_score(member)
       forget_lease(member)
     end
     bury(member, score, redis.call('HGET', attempts, member) or 0, ARGV[4])

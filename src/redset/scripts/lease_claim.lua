@@ -22,22 +22,19 @@ local picked = take_waiting(ARGV[4] == '1', tonumber(ARGV[5]), busy)
 local now = clock()
 local deadline = exact(now + tonumber(ARGV[6]))
 local claimed = {}
-local lease_pairs, token_pairs, score_pairs = {}, {}, {}
+local lease_pairs, info_pairs = {}, {}
 for i = 1, #picked, 2 do
   local member, score = picked[i], picked[i + 1]
   local token = ARGV[7] .. ':' .. ((i + 1) / 2)
   lease_pairs[#lease_pairs + 1] = deadline
   lease_pairs[#lease_pairs + 1] = member
-  token_pairs[#token_pairs + 1] = member
-  token_pairs[#token_pairs + 1] = token
-  score_pairs[#score_pairs + 1] = member
-  score_pairs[#score_pairs + 1] = score
+  info_pairs[#info_pairs + 1] = member
+  info_pairs[#info_pairs + 1] = token .. ' ' .. score
   claimed[#claimed + 1] = member
   claimed[#claimed + 1] = redis.call('HINCRBY', attempts, member, 1)
 end
 call_sliced('ZADD', leases, '', lease_pairs)
-call_sliced('HSET', tokens, '', token_pairs)
-call_sliced('HSET', claimed_scores, '', score_pairs)
+call_sliced('HSET', lease_info, '', info_pairs)
 
 local reply = {deadline, #buried}
 if #ARGV >= 9 then

@@ -11,7 +11,7 @@ if counted == 'due' then
     return due
   end
   -- Members added while in flight are in the set but are not handed out.
-  local held = redis.call('HKEYS', tokens)
+  local held = redis.call('HKEYS', lease_info)
   for start = 1, #held, 1000 do
     local stop = math.min(start + 999, #held)
     local scores = redis.call('ZMSCORE', waiting, unpack(held, start, stop))

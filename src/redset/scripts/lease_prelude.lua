@@ -2,24 +2,24 @@
 -- clock_prelude.lua, which defines clock() and exact().
 -- KEYS[1]: the set (members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
--- KEYS[3]: hash of in-flight member -> fencing token of its lease.
--- KEYS[4]: hash of in-flight member -> score it had when claimed.
--- KEYS[5]: hash of member -> deliveries since its last ack.
--- KEYS[6]: dead letters (member -> score).
--- KEYS[7]: hash of dead letter -> "attempts reason".
+-- KEYS[3]: hash of in-flight member -> "token score": the fencing token of
+--          its lease and the score it had when claimed.
+-- KEYS[4]: hash of member -> deliveries since its last ack.
+-- KEYS[5]: dead letters (member -> score).
+-- KEYS[6]: hash of dead letter -> "attempts reason".
 -- ARGV[2]: deliveries after which an item goes to dead letters, or "".
 -- ARGV[3]: the set's update policy as a ZADD flag ("NX", "GT", "LT"), or ""
 --          for replace. It merges the two scores of an item that was added
 --          while in flight and whose lease then ends without an ack.
--- KEYS[2], KEYS[3] and KEYS[4] hold the same members, so an empty KEYS[2]
--- means that nothing is in flight. The scripts rely on that to skip work on
+-- KEYS[2] and KEYS[3] hold the same members, so an empty KEYS[2] means
+-- that nothing is in flight. The scripts rely on that to skip work on
 -- the common path.
 -- A claim moves a member out of KEYS[1]. An add is a plain ZADD, so a
 -- member added while it is in flight is in KEYS[1] and in KEYS[3] at once.
 -- It is a member of the set, but the scripts that hand out members skip it
 -- until its lease ends.
-local waiting, leases, tokens, claimed_scores, attempts, dead, dead_info =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local waiting, leases, lease_info, attempts, dead, dead_info =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
 local max_attempts = tonumber(ARGV[2])
 
@@ -53,12 +53,18 @@ local function call_sliced(command, key, option, values, first, last)
   return total
 end
 
+-- Split a KEYS[3] value into the lease's token and the claimed score.
+local function split_info(info)
+  return string.match(info, '^(%S+) (.+)$')
+end
+
 local function in_flight(member)
-  return redis.call('HEXISTS', tokens, member) == 1
+  return redis.call('HEXISTS', lease_info, member) == 1
 end
 
 local function owns(member, token)
-  if redis.call('HGET', tokens, member) ~= token then
+  local info = redis.call('HGET', lease_info, member)
+  if not info or split_info(info) ~= token then
     return false
   end
   local deadline = tonumber(redis.call('ZSCORE', leases, member))
@@ -73,8 +79,13 @@ end
 
 local function forget_lease(member)
   redis.call('ZREM', leases, member)
-  redis.call('HDEL', tokens, member)
-  redis.call('HDEL', claimed_scores, member)
+  redis.call('HDEL', lease_info, member)
+end
+
+-- Return the score a member in flight had when it was claimed.
+local function claimed_score(member)
+  local _, score = split_info(redis.call('HGET', lease_info, member))
+  return score
 end
 
 -- Finish the leases given as member, token pairs in ARGV[first], ...:
@@ -93,13 +104,14 @@ local function finish_leases(first)
   local done, seen = {}, {}
   for start = 1, #members, 1000 do
     local stop = math.min(start + 999, #members)
-    local held = redis.call('HMGET', tokens, unpack(members, start, stop))
+    local held = redis.call('HMGET', lease_info, unpack(members, start, stop))
     local deadlines = redis.call('ZMSCORE', leases,
                                  unpack(members, start, stop))
     for n = start, stop do
       local member, token = members[n], ARGV[first + 2 * n - 1]
+      local info = held[n - start + 1]
       local deadline = tonumber(deadlines[n - start + 1])
-      if not seen[member] and held[n - start + 1] == token
+      if not seen[member] and info and split_info(info) == token
           and deadline ~= nil and deadline > clock() then
         seen[member] = true
         done[#done + 1] = member
@@ -111,8 +123,7 @@ local function finish_leases(first)
   end
 
   call_sliced('ZREM', leases, '', done)
-  call_sliced('HDEL', tokens, '', done)
-  call_sliced('HDEL', claimed_scores, '', done)
+  call_sliced('HDEL', lease_info, '', done)
   call_sliced('HDEL', attempts, '', done)
   return #done
 end
@@ -154,7 +165,7 @@ local function reclaim()
       return redis.call('EXISTS', leases) == 1
     end
     for _, member in ipairs(expired) do
-      end_lease(member, redis.call('HGET', claimed_scores, member))
+      end_lease(member, claimed_score(member))
     end
   end
 end
@@ -191,7 +202,7 @@ local function next_in_line(due_only, skip, count, busy)
     for i = 1, #page, 2 do
       members[#members + 1] = page[i]
     end
-    local held = redis.call('HMGET', tokens, unpack(members))
+    local held = redis.call('HMGET', lease_info, unpack(members))
     for n, member in ipairs(members) do
       if not held[n] and #found < 2 * count then
         if skip > 0 then

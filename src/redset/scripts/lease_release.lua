@@ -10,7 +10,7 @@ if not owns(member, token) then
 end
 local score
 if ARGV[6] == '' then
-  score = redis.call('HGET', claimed_scores, member)
+  score = claimed_score(member)
 else
   score = exact(clock() + tonumber(ARGV[6]))
 end
