@@ -184,8 +184,13 @@ local function next_in_line(due_only, skip, count, busy)
     return redis.call('ZRANGE', waiting, skip, skip + count - 1, 'WITHSCORES')
   end
   local found = {}
+  if count == 0 then
+    return found
+  end
+  -- The first page is just long enough when nothing in it is in flight,
+  -- the common case. Each further page is twice as long, up to 1000.
   local offset = 0
-  local page_size = math.min(skip + count + 16, 1000)
+  local page_size = math.min(skip + count, 1000)
   while #found < 2 * count do
     local page
     if due_only then
@@ -217,6 +222,7 @@ local function next_in_line(due_only, skip, count, busy)
       break
     end
     offset = offset + #members
+    page_size = math.min(page_size * 2, 1000)
   end
   return found
 end
