@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 import pytest
 import redis
@@ -23,7 +24,7 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
-from redset._leases import SETTLE_BLOCKING_POP
+from redset._leases import POP, SETTLE_BLOCKING_POP
 
 
 def test_claim_moves_items_in_flight(r: redis.Redis, key: str) -> None:
@@ -507,17 +508,14 @@ def test_blocking_pop_waits_for_lease_end(r: redis.Redis, key: str) -> None:
     assert len(s) == 0
 
 
-@pytest.mark.parametrize(
-    ("policy", "expected"),
-    [("replace", 7.0), ("keep", 5.0), ("greater", 7.0), ("less", 5.0)],
-)
-def test_settle_pop_merges_by_policy(
-    r: redis.Redis, key: str, policy: str, expected: float
-) -> None:
+@pytest.mark.parametrize("policy", ["replace", "keep", "greater", "less"])
+def test_settle_pop_keeps_score_in_set(r: redis.Redis, key: str, policy: str) -> None:
     """Put back a member BZPOPMIN took while the set held it again.
 
     BZPOPMIN cannot be paused at that moment, so the test runs the script
-    that follows it directly, as a pop that took "job" at 7 would.
+    that follows it directly, as a pop that took "job" at 7 would. The set
+    keeps its own entry, whatever the policy, because the script cannot
+    tell which of the two adds was the newer.
     """
     clock = FakeClock()
     s = SortedSet(r, key, clock=clock, update=policy)  # type: ignore[call-overload]  # a literal of UpdatePolicy
@@ -526,7 +524,49 @@ def test_settle_pop_merges_by_policy(
     clock.now += 2
     assert len(s) == 1  # returns the expired lease's item at 5
     assert s._run(s._lease_script_op(SETTLE_BLOCKING_POP, b"job", 7.0)) == 0
-    assert s.score("job") == expected
+    assert s.score("job") == 5.0
+
+
+class FailAfterBzpopmin(redis.Redis):
+    """A client whose next script call after a BZPOPMIN reply fails once."""
+
+    fail_script: str = ""
+    armed = False
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        if self.armed and args[0] == "EVALSHA" and args[1] == self.fail_script:
+            self.armed = False
+            raise redis.ConnectionError("connection dropped on purpose")
+        reply = super().execute_command(*args, **options)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+        if args[0] == "BZPOPMIN" and reply:
+            self.armed = True
+        return reply
+
+
+@pytest.mark.single_server
+@pytest.mark.parametrize("failing", ["settle", "pop"])
+def test_blocking_take_restores_item_on_error(
+    r: redis.Redis, key: str, failing: str
+) -> None:
+    pool = redis.ConnectionPool(
+        connection_class=r.connection_pool.connection_class,
+        **r.connection_pool.connection_kwargs,
+    )
+    client = FailAfterBzpopmin(connection_pool=pool)
+    client.fail_script = (SETTLE_BLOCKING_POP if failing == "settle" else POP).sha
+    s = SortedSet(client, key)
+    assert s.take(1) == []  # loads the scripts
+    timer = threading.Timer(0.2, lambda: r.zadd(key, {"x": 1}))
+    timer.start()
+    try:
+        with pytest.raises(redis.ConnectionError):
+            s.take(3, timeout=3)
+    finally:
+        timer.join()
+        client.close()
+        pool.disconnect()
+    # "x" never reached the caller, so it is back in the set.
+    assert r.zrange(key, 0, -1, withscores=True) == [(b"x", 1.0)]
 
 
 def test_settle_pop_puts_back_in_flight_member(r: redis.Redis, key: str) -> None:

@@ -53,8 +53,9 @@ async def run(client: Any, operation: Operation[R]) -> R:
         result: R = stop.value
         return result
     finally:
-        # Runs the operation's cleanup on cancellation (CancelledError is a
-        # BaseException, so the operation never receives it).
+        # CancelledError is a BaseException, so it is not thrown into the
+        # operation. close() still runs its finally blocks, but it can send
+        # no more commands.
         operation.close()
 
 

@@ -614,7 +614,12 @@ class SetCore(LeaseMixin[T]):
             pairs = yield from self._blocking_pop_op(min(wait, MAX_BLOCK_SECONDS))
             if pairs:
                 if count > 1:
-                    more = yield from self._lease_script_op(POP, "", count - 1, "")
+                    try:
+                        more = yield from self._lease_script_op(POP, "", count - 1, "")
+                    except Exception:
+                        # The item BZPOPMIN took has not reached the caller.
+                        yield from self._restore_popped_op(pairs)
+                        raise
                     pairs += as_pairs(more)
                 return pairs
 
@@ -628,10 +633,14 @@ class SetCore(LeaseMixin[T]):
             return []
         member, score = as_bytes(reply[1]), as_float(reply[2])
         # NOTE: a claim and an add of the same item can both land during this
-        # wait. BZPOPMIN then takes an in-flight member, and a failure before
-        # the script below puts it back loses that add (a dropped connection,
-        # or an asyncio cancellation).
-        kept = yield from self._lease_script_op(SETTLE_BLOCKING_POP, member, score)
+        # wait. BZPOPMIN then takes an in-flight member, and an asyncio
+        # cancellation or KeyboardInterrupt before the script below puts it
+        # back loses that add.
+        try:
+            kept = yield from self._lease_script_op(SETTLE_BLOCKING_POP, member, score)
+        except Exception:
+            yield from self._restore_popped_op([(member, score)])
+            raise
         if not int(kept):
             return []
         return [(member, score)]
@@ -649,6 +658,10 @@ class SetCore(LeaseMixin[T]):
         reach the caller (the dead-letter write, or an exception such as
         KeyboardInterrupt from a codec), they are put back at their scores
         before the error propagates.
+
+        NOTE: a KeyboardInterrupt or asyncio cancellation that arrives while
+        the dead-letter write is on the wire reaches the driver, not this
+        operation, so the batch is not put back: such a pop is at most once.
         """
         decoded: list[tuple[T, float]] = []
         undecodable: list[tuple[bytes, float]] = []

@@ -47,8 +47,9 @@ def run(client: Any, operation: Operation[R]) -> R:
         result: R = stop.value
         return result
     finally:
-        # Runs the operation's cleanup when the caller sees an exception,
-        # such as KeyboardInterrupt, that the operation did not get.
+        # An exception that is not an Exception, such as KeyboardInterrupt,
+        # is not thrown into the operation. close() still runs its finally
+        # blocks, but it can send no more commands.
         operation.close()
 
 
