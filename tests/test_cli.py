@@ -42,11 +42,22 @@ def queue(r: redis.Redis, key: str) -> TimeSortedSet[str]:
 
 
 def make_dead_letter(r: redis.Redis, queue: TimeSortedSet[str]) -> None:
-    """Claim a member that is not UTF-8, which moves it to dead letters."""
+    """Claim a member that is not UTF-8, which moves it to dead letters.
+
+    The other members are set aside meanwhile, because claim goes on past
+    a dead letter to the next member.
+    """
+    # redis-py types replies as a union over sync and async clients.
+    others: list[tuple[bytes, float]] = r.zrange(  # type: ignore[assignment]
+        queue.name, 0, -1, withscores=True
+    )
+    r.delete(queue.name)
     r.zadd(queue.name, {b"\xff\xfe": 0})
     leases = queue.claim(1, lease=30)
     assert leases == []
     assert queue.dead_letter_count() == 1
+    if others:
+        r.zadd(queue.name, dict(others))
 
 
 # -- output -------------------------------------------------------------------

@@ -389,6 +389,29 @@ def test_undecodable_claim_goes_to_dead_letters(r: redis.Redis, key: str) -> Non
     assert letter == DeadLetter(b"\xff", 1.0, 1, "undecodable", None)
 
 
+def test_claim_passes_undecodable_head(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff": 1, b"\xfe": 2, b"good": 3})
+    # Without a timeout, claim(1) still goes on past members that go to
+    # dead letters, as pop does.
+    [lease] = s.claim(lease=30)
+    assert lease.item == "good"
+    assert s.dead_letter_count() == 2
+    assert s.claim(lease=30) == []
+
+
+def test_claim_ack_duplicates_log_nothing(
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = SortedSet(r, key)
+    s.update(["a", "b"])
+    [lease] = s.claim(lease=30)
+    with caplog.at_level(logging.WARNING, logger="redset"):
+        [after] = s.claim(lease=30, ack=[lease, lease])
+    assert after.item == "b"
+    assert "finished" not in caplog.text
+
+
 def test_dead_letters_limit_and_purge(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key, max_attempts=1)
     s.add_scored([("a", 1), ("b", 2), ("c", 3)])

@@ -240,7 +240,8 @@ class LeaseMixin(Generic[T]):
             header = 2
             if finishing:
                 header = 3
-                self._log_stale_acks(len(finishing) // 2, int(reply[2]))
+                distinct = len(set(zip(finishing[::2], finishing[1::2], strict=True)))
+                self._log_stale_acks(distinct, int(reply[2]))
                 # Later polls must not send the acks again.
                 finishing = []
             claimed_from = header + int(reply[1])
@@ -254,11 +255,12 @@ class LeaseMixin(Generic[T]):
                 claimed = reply[claimed_from:]
                 deadline = as_float(reply[0])
                 leases = yield from self._decode_claimed_op(claimed, deadline, prefix)
+            if claimed and not leases:
+                # Every claimed member went to dead letters: claim again, as
+                # pop and take try the next items.
+                continue
             if leases or give_up is None or checked == 0:
                 return leases
-            if claimed:
-                # Every claimed member went to dead letters: claim again.
-                continue
             remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return []

@@ -39,6 +39,8 @@ def as_pairs(reply: Any) -> list[tuple[bytes, float]]:
         return []
     if isinstance(reply[0], (list, tuple)):
         return [(as_bytes(member), float(score)) for member, score in reply]
+    if len(reply) % 2:
+        raise ValueError(f"expected member, score pairs, got {len(reply)} items")
     # zip() of one iterator with itself walks the flat list two at a time.
     # Members are bytes from every client but a decode_responses one, which
     # redset rejects, so as_bytes() runs only for the others.
