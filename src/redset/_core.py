@@ -338,11 +338,18 @@ class SetCore(LeaseMixin[T]):
                 f"{self._codec!r}: {error}",
             ) from error
 
-    def _time_score(self) -> float:
-        """Return one TimeSortedSet score, as ``_time_scores(1)`` would."""
+    def _read_clock(self) -> float:
+        """Return the clock's time as finite Unix seconds, or raise."""
         now = (self._clock or time.time)()
+        # A finite float needs no more checks; check_clock_time's
+        # numbers.Real test stood out in profiles.
         if type(now) is not float or not math.isfinite(now):
             now = check_clock_time(now)
+        return now
+
+    def _time_score(self) -> float:
+        """Return one TimeSortedSet score, as ``_time_scores(1)`` would."""
+        now = self._read_clock()
         with self._time_lock:
             if now <= self._last_time:
                 now = math.nextafter(self._last_time, math.inf)
@@ -357,11 +364,7 @@ class SetCore(LeaseMixin[T]):
         while the clock reads the same value still come out in the order
         they were added.
         """
-        now = (self._clock or time.time)()
-        # A finite float needs no more checks; check_clock_time's
-        # numbers.Real test stood out in profiles.
-        if type(now) is not float or not math.isfinite(now):
-            now = check_clock_time(now)
+        now = self._read_clock()
         scores: list[float] = []
         with self._time_lock:
             last = self._last_time

@@ -3,9 +3,9 @@
 -- added while in flight, which must not be handed out before its lease
 -- ends. Such a member goes back with its score. So does one that is in the
 -- set again, because an expired lease, a release or an add returned it
--- meanwhile. The set then keeps the score it has (ZADD NX): which of the
--- two scores is the newer cannot be told here, and the item is handed out
--- once, from the set.
+-- meanwhile. The set then keeps the score it has (ZADD NX), because this
+-- script cannot tell which of the two scores is the newer. The item is
+-- handed out once, from the set.
 -- ARGV[4]: the member. ARGV[5]: its score.
 -- Returns 1 when the caller keeps the member, 0 when it went back.
 local member = ARGV[4]
