@@ -100,7 +100,9 @@ CLAIM = load_lease_script("lease_claim")
 ACK = load_lease_script("lease_ack")
 RELEASE = load_lease_script("lease_release")
 EXTEND = load_lease_script("lease_extend")
-POP = load_lease_script("lease_pop")
+POP = load_script_with_preludes(
+    "lease_pop", "clock_prelude", "lease_pop_head", "lease_prelude"
+)
 SETTLE_BLOCKING_POP = load_lease_script("lease_settle_pop")
 PEEK = load_lease_script("lease_peek")
 COUNT = load_lease_script("lease_count")
