@@ -104,7 +104,7 @@ class _ReplyingClient:
 
     async def execute_command(self, *args: object) -> object:
         # pop's script replies with a flat member, score list.
-        if args[:2] == ("EVALSHA", POP.sha):
+        if args[:2] == ("EVALSHA", POP.sha_bytes):
             return [b"member", b"1"]
         return 1
 

@@ -257,13 +257,16 @@ def bench_pop(client: redis.Redis, sizes: Sizes) -> list[Result]:
     timed = compare(sizes.rounds, lambda: fill(client, count), redset_run, raw_run)
     results = [Result("pop", "call", count, *timed, SINGLE_TARGET, "zpopmin()")]
 
-    keys = lease_keys(KEY)
+    keys = [key.encode() for key in lease_keys(KEY)]
 
     def evalsha_run() -> None:
-        # The ARGV that pop sends: now and max_attempts (both unset), the
-        # set's update flag, "not due only", the count, and "no wait".
+        # The ARGV that pop sends, as the same bytes: now and max_attempts
+        # (both unset), the set's update flag, "not due only", the count, and
+        # "no wait".
         for _ in range(count):
-            client.evalsha(POP.sha, len(keys), *keys, "", "", "NX", "", 1, "")
+            client.evalsha(
+                POP.sha_bytes, len(keys), *keys, b"", b"", b"NX", b"", b"1", b""
+            )
 
     fill(client, 1)
     queue.pop()  # loads the script

@@ -553,7 +553,7 @@ def test_settle_pop_keeps_score_in_set(r: redis.Redis, key: str, policy: str) ->
 class FailAfterBzpopmin(redis.Redis):
     """A client whose next script call after a BZPOPMIN reply fails once."""
 
-    fail_script: str = ""
+    fail_script: bytes = b""
     armed = False
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
@@ -576,7 +576,7 @@ def test_blocking_take_restores_item_on_error(
         **r.connection_pool.connection_kwargs,
     )
     client = FailAfterBzpopmin(connection_pool=pool)
-    client.fail_script = (SETTLE_BLOCKING_POP if failing == "settle" else POP).sha
+    client.fail_script = (SETTLE_BLOCKING_POP if failing == "settle" else POP).sha_bytes
     s = SortedSet(client, key)
     assert s.take(1) == []  # loads the scripts
     timer = threading.Timer(0.2, lambda: r.zadd(key, {"x": 1}))

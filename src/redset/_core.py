@@ -241,14 +241,19 @@ class SetCore(LeaseMixin[T]):
         self._update = self._check_update(
             self.default_update if update is None else update
         )
-        flags = _UPDATE_FLAGS[self._update]
-        self._update_flag = flags[0] if flags else ""
         self._clock = clock
         self._max_attempts = check_max_attempts(max_attempts)
         self._lease_keys = lease_keys(name)
-        # The same keys as bytes for every script call: redis-py encodes a str
-        # argument on each call, and bytes pass through as they are.
+        # The keys of every lease script, and its ARGV[2] and ARGV[3]
+        # (max_attempts and the update policy's ZADD flag), kept as bytes
+        # because redis-py encodes a str or int argument on every call and
+        # passes bytes through.
         self._script_keys = tuple(key.encode() for key in self._lease_keys)
+        flags = _UPDATE_FLAGS[self._update]
+        self._lease_settings = (
+            b"" if self._max_attempts is None else b"%d" % self._max_attempts,
+            flags[0].encode() if flags else b"",
+        )
         self._dead_key = self._lease_keys[4]
         self._server_checked = False
         self._last_time = -math.inf
@@ -399,9 +404,9 @@ class SetCore(LeaseMixin[T]):
             return [(self._encode(item), now) for item in items], False
         return [(self._encode(item), 0.0) for item in items], False
 
-    def _now_argument(self) -> float | str:
+    def _now_argument(self) -> float | bytes:
         """Return the ARGV value the due-time scripts read as "now"."""
-        return "" if self._clock is None else check_clock_time(self._clock())
+        return b"" if self._clock is None else check_clock_time(self._clock())
 
     # -- wrapping every operation -------------------------------------------
 
@@ -586,11 +591,14 @@ class SetCore(LeaseMixin[T]):
         caller failed before putting it back.
         """
         give_up = None if timeout is None else time.monotonic() + timeout
-        due_flag = "1" if self.due_only else ""
+        due_flag = b"1" if self.due_only else b""
         # The script computes when to poll again only for a caller that waits.
-        wait_flag = "" if give_up is None else "1"
+        wait_flag = b"" if give_up is None else b"1"
+        count_argument = b"%d" % count
         while True:
-            reply = yield from self._lease_script_op(POP, due_flag, count, wait_flag)
+            reply = yield from self._lease_script_op(
+                POP, due_flag, count_argument, wait_flag
+            )
             if give_up is None:
                 return as_pairs(reply)
             # Popped pairs come in twos; the three poll hints mean nothing

@@ -207,18 +207,21 @@ class LeaseMixin(Generic[T]):
         _name: str
         _lease_keys: tuple[str, ...]
         _dead_key: str
-        _update_flag: str
         _script_keys: tuple[bytes, ...]
+        _lease_settings: tuple[bytes, bytes]
         _max_attempts: int | None
         due_only: ClassVar[bool]
         _encode: Callable[[T], bytes]
         _decode: Callable[[bytes], T]
-        _now_argument: Callable[[], float | str]
+        _now_argument: Callable[[], float | bytes]
 
     def _lease_script_op(self, script: Script, *args: Any) -> Operation[Any]:
-        """Run a lease script with the arguments every one of them reads first."""
-        max_attempts = "" if self._max_attempts is None else self._max_attempts
-        arguments = [self._now_argument(), max_attempts, self._update_flag, *args]
+        """Run a lease script with the arguments every one of them reads first.
+
+        Those are now, max_attempts and the update policy's ZADD flag (see
+        ``scripts/lease_prelude.lua``).
+        """
+        arguments = (self._now_argument(), *self._lease_settings, *args)
         return (yield from eval_script(script, self._script_keys, arguments))
 
     def _claim_op(
@@ -231,13 +234,20 @@ class LeaseMixin(Generic[T]):
         if checked == 0 and not finishing:
             return []
         give_up = None if wait is None else time.monotonic() + wait
-        due_flag = "1" if self.due_only else ""
+        due_flag = b"1" if self.due_only else b""
         # The script computes when to poll again only for a caller that waits.
-        wait_flag = "" if give_up is None else "1"
+        wait_flag = b"" if give_up is None else b"1"
+        count_argument = b"%d" % checked
         while True:
             prefix = os.urandom(8).hex()
             reply = yield from self._lease_script_op(
-                CLAIM, due_flag, checked, seconds, prefix, wait_flag, *finishing
+                CLAIM,
+                due_flag,
+                count_argument,
+                seconds,
+                prefix.encode(),
+                wait_flag,
+                *finishing,
             )
             header = 2
             if finishing:

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Any, NamedTuple, TypeVar
 
@@ -59,6 +60,11 @@ class Script:
     source: str
     sha: str
 
+    @cached_property
+    def sha_bytes(self) -> bytes:
+        """The digest as the bytes EVALSHA sends, which redis-py packs as is."""
+        return self.sha.encode()
+
 
 def load_script(name: str) -> Script:
     """Read ``scripts/<name>.lua`` from the package."""
@@ -98,7 +104,7 @@ def eval_script(
     server that restarted or ran SCRIPT FLUSH costs one extra round trip.
     """
     try:
-        return (yield Command(("EVALSHA", script.sha, len(keys), *keys, *args)))
+        return (yield Command(("EVALSHA", script.sha_bytes, len(keys), *keys, *args)))
     except Exception as error:
         if not error_has_code(error, "NOSCRIPT"):
             raise
