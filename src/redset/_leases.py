@@ -92,20 +92,25 @@ def load_script_with_preludes(name: str, *preludes: str) -> Script:
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 
-def load_lease_script(name: str) -> Script:
-    return load_script_with_preludes(name, "clock_prelude", "lease_prelude")
+def load_lease_script(name: str, head: str | None = None) -> Script:
+    """Read a lease script with its preludes, and ``head`` between them.
+
+    A head runs before lease_prelude.lua defines its functions, so a call
+    with nothing in flight can return early and skip that cost.
+    """
+    heads = () if head is None else (head,)
+    preludes = ("clock_prelude", *heads, "lease_prelude")
+    return load_script_with_preludes(name, *preludes)
 
 
 CLAIM = load_lease_script("lease_claim")
 ACK = load_lease_script("lease_ack")
 RELEASE = load_lease_script("lease_release")
 EXTEND = load_lease_script("lease_extend")
-POP = load_script_with_preludes(
-    "lease_pop", "clock_prelude", "lease_pop_head", "lease_prelude"
-)
+POP = load_lease_script("lease_pop", "lease_pop_head")
 SETTLE_BLOCKING_POP = load_lease_script("lease_settle_pop")
-PEEK = load_lease_script("lease_peek")
-COUNT = load_lease_script("lease_count")
+PEEK = load_lease_script("lease_peek", "lease_peek_head")
+COUNT = load_lease_script("lease_count", "lease_count_head")
 DISCARD = load_lease_script("lease_discard")
 BURY = load_lease_script("lease_bury")
 REQUEUE = load_lease_script("lease_requeue")

@@ -1,5 +1,6 @@
 -- Shared head of every lease script. redset prepends it to each one, after
--- clock_prelude.lua, which defines clock() and exact().
+-- clock_prelude.lua, which defines clock() and exact(). The pop, peek and
+-- count scripts put a short head between the two (lease_*_head.lua).
 -- KEYS[1]: the set (members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
 -- KEYS[3]: hash of in-flight member -> "token score": the fencing token of
