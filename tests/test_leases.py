@@ -659,6 +659,66 @@ def test_wrong_type_of_lease_key_is_named(r: redis.Redis, key: str) -> None:
         s.claim(lease=10)
 
 
+@pytest.mark.parametrize("operation", ["pop", "claim"])
+def test_wrong_type_attempts_keeps_items(
+    r: redis.Redis, key: str, operation: str
+) -> None:
+    # A failed script keeps its earlier writes, so the check must come before
+    # the members leave the set.
+    s = SortedSet(r, key)
+    s.update(["a", "b"])
+    s.release(s.claim(lease=30)[0])
+    r.delete(s._lease_keys[3])
+    r.set(s._lease_keys[3], "oops")
+    with pytest.raises(WrongTypeError, match="not a hash"):
+        if operation == "pop":
+            s.pop()
+        else:
+            s.claim(lease=10)
+    assert r.zrange(key, 0, -1) == [b"a", b"b"]
+
+
+def test_wrong_type_dead_info_keeps_lease(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock, max_attempts=1)
+    s.add("job", 1)
+    s.claim(lease=5)
+    clock.now += 10
+    r.set(s._lease_keys[5], "oops")
+    # The expired lease would go to dead letters, whose info hash is a string.
+    with pytest.raises(WrongTypeError, match="not a hash"):
+        s.claim(lease=5)
+    assert r.zrange(s._lease_keys[1], 0, -1) == [b"job"]
+    assert r.hkeys(s._lease_keys[2]) == [b"job"]
+    r.delete(s._lease_keys[5])
+    assert s.claim(lease=5) == []
+    assert s.dead_letter_count() == 1
+
+
+# More members than Lua's unpack() returns at once (LUAI_MAXCSTACK, 8000 in
+# Lua 5.1), so removing them all takes ZREM calls in slices.
+MANY = 9000
+
+
+@pytest.mark.parametrize("in_flight", [False, True])
+def test_due_take_of_many(r: redis.Redis, key: str, in_flight: bool) -> None:
+    clock = FakeClock(100_000.0)
+    s = ScheduledSet(r, key, clock=clock)
+    s.add_scored([(f"m{n:05d}", float(n)) for n in range(MANY)])
+    s.add("edge")  # due exactly now
+    s.add("late", at=100_000.001)
+    first = 0
+    if in_flight:
+        # With a lease in flight, the pop script takes its full path.
+        [lease] = s.claim(lease=60)
+        assert lease.item == "m00000"
+        first = 1
+    taken = s.take(MANY + 5)
+    assert taken[: MANY - first] == [f"m{n:05d}" for n in range(first, MANY)]
+    assert taken[MANY - first :] == ["edge"]
+    assert [item for item, _ in s.items()] == ["late"]
+
+
 async def test_async_lease_cycle(ar: redis.asyncio.Redis, key: str) -> None:
     clock = FakeClock()
     s = redset.asyncio.SortedSet(ar, key, clock=clock, max_attempts=2)

@@ -158,6 +158,13 @@ local function reclaim()
   if tonumber(first[2]) > clock() then
     return true
   end
+  -- end_lease writes to these keys after it deletes the lease. Redis keeps
+  -- the writes a script made before an error, so reading each key first
+  -- makes a key of another type raise WRONGTYPE while nothing has changed.
+  redis.call('ZCARD', waiting)
+  redis.call('HLEN', attempts)
+  redis.call('ZCARD', dead)
+  redis.call('HLEN', dead_info)
   local limit = exact(clock())
   while true do
     local expired = redis.call('ZRANGE', leases, '-inf', limit, 'BYSCORE',
@@ -232,6 +239,11 @@ end
 -- `due_only`), passing over members in flight. Returns them as a flat
 -- {member, score, ...} list, and the members alone.
 local function take_waiting(due_only, count, busy)
+  -- Pop and claim write to these hashes after they remove members. Reading
+  -- them first makes a key of another type raise WRONGTYPE while nothing has
+  -- changed (see reclaim).
+  redis.call('HLEN', attempts)
+  redis.call('HLEN', lease_info)
   local taken
   if due_only or busy then
     taken = next_in_line(due_only, 0, count, busy)
