@@ -9,9 +9,9 @@ calls on the same server, in many short runs paired by time, and reports
 medians. A ratio is redset's time over redis-py's time, so 1.05x means
 redset took 5% longer. The "added µs/op" column is the median, over the
 pairs, of redset's time minus redis-py's, per operation. That is the cost
-of redset's own work (Python code, longer commands, Lua on the server). It
-moves much less with the loopback round-trip time than the ratio does,
-because the same added cost is a larger ratio when round trips are short.
+of redset's own work (Python code, longer commands, Lua on the server).
+When round trips are short, the same added cost is a larger ratio, so
+compare runs by this column as well as by the ratio.
 
 Each codec that redset exports is timed through Redis (add + pop) against
 the same values encoded by hand, and benchmarks/bench_codecs.py's ``run()``
