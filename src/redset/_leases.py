@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from . import _keys
 from ._checks import check_count, check_timeout, delay_seconds
+from ._lua import used_definitions
 from ._protocol import (
     Operation,
     Script,
@@ -83,12 +84,23 @@ def lease_keys(name: str) -> tuple[str, ...]:
     return (name, *(_keys.auxiliary_key(name, suffix) for suffix in _KEY_SUFFIXES))
 
 
-def load_script_with_preludes(name: str, *preludes: str) -> Script:
-    """Read ``scripts/<name>.lua`` with the named prelude scripts in front.
+def load_script_with_preludes(name: str, *parts: str) -> Script:
+    """Read ``scripts/<name>.lua`` with the named script files in front.
 
-    Redis Lua has no ``require``, so shared functions travel as source.
+    Redis Lua has no ``require``, so shared functions travel as source. A
+    part whose name ends in ``_prelude`` contributes only the statements
+    that the rest of the script uses (see ``_lua.used_definitions``).
+    Other parts go in whole, in the order given.
     """
-    source = "".join(load_script(part).source for part in (*preludes, name))
+    # Lua code can use a local only after its statement, so each prelude
+    # keeps what the code after it uses, and the parts are read from the end.
+    pieces = [load_script(name).source]
+    for part in reversed(parts):
+        source = load_script(part).source
+        if part.endswith("_prelude"):
+            source = used_definitions(source, "".join(pieces))
+        pieces.insert(0, source)
+    source = "".join(pieces)
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 

@@ -1,6 +1,8 @@
--- Shared head of every lease script. redset prepends it to each one, after
--- clock_prelude.lua, which defines clock() and exact(). The pop, peek and
--- count scripts put a short head between the two (lease_*_head.lua).
+-- Shared head of every lease script. redset prepends to each one the
+-- statements of this file that it uses, after clock_prelude.lua, which
+-- defines clock() and exact(). The pop, peek and count scripts put a short
+-- head between the two (lease_*_head.lua). Only top-level local statements
+-- belong here (see src/redset/_lua.py).
 -- KEYS[1]: the set (members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
 -- KEYS[3]: hash of in-flight member -> "token score": the fencing token of

@@ -1,0 +1,101 @@
+"""The prelude statements each Lua script keeps."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+
+from redset import _algebra, _core, _expiring, _leases
+from redset._lua import used_definitions
+from redset._protocol import Script
+
+PRELUDE = """\
+-- Header of the prelude.
+local first, second = KEYS[1], KEYS[2]
+
+-- Returns the first key.
+local function read_first()
+  return first
+end
+
+local function unused()
+
+  return second
+end
+
+-- Calls read_first.
+local function outer()
+  return read_first()
+end
+"""
+
+
+def test_keeps_called_function() -> None:
+    kept = used_definitions(PRELUDE, "return read_first()")
+    assert "local function read_first()" in kept
+    assert "local first, second" in kept
+
+
+def test_drops_unreferenced_function() -> None:
+    kept = used_definitions(PRELUDE, "return read_first()")
+    assert "unused" not in kept
+    assert "outer" not in kept
+
+
+def test_keeps_function_used_through_another() -> None:
+    kept = used_definitions(PRELUDE, "return outer()")
+    assert "local function outer()" in kept
+    assert "local function read_first()" in kept
+
+
+def test_keeps_comments_and_blank_lines_of_statement() -> None:
+    kept = used_definitions(PRELUDE, "return unused()")
+    assert "local function unused()\n\n  return second\nend\n" in kept
+    kept = used_definitions(PRELUDE, "return read_first()")
+    assert "-- Returns the first key.\nlocal function read_first()" in kept
+
+
+def test_name_in_comment_is_no_reference() -> None:
+    kept = used_definitions(PRELUDE, "-- outer() is not called here\nreturn 1")
+    assert kept == ""
+
+
+def test_keeps_statement_order() -> None:
+    kept = used_definitions(PRELUDE, "return outer(), unused()")
+    assert kept == PRELUDE
+
+
+def test_rejects_statement_that_is_not_local() -> None:
+    with pytest.raises(ValueError, match="only top-level local statements"):
+        used_definitions("redis.call('DEL', KEYS[1])\n", "return 1")
+
+
+def test_rejects_unreadable_local_line() -> None:
+    with pytest.raises(ValueError, match="expected 'local function name\\('"):
+        used_definitions("local x\n", "return x")
+
+
+def _prelude_names() -> set[str]:
+    names: set[str] = set()
+    for prelude in ("clock_prelude", "lease_prelude"):
+        source = (resources.files("redset") / "scripts" / f"{prelude}.lua").read_text()
+        names |= set(re.findall(r"^local function (\w+)\(", source, re.M))
+    return names
+
+
+SHIPPED = {
+    value.name: value
+    for module in (_algebra, _core, _expiring, _leases)
+    for value in vars(module).values()
+    if isinstance(value, Script)
+}
+
+
+@pytest.mark.parametrize("script", SHIPPED.values(), ids=list(SHIPPED))
+def test_shipped_script_defines_what_it_calls(script: Script) -> None:
+    code = re.sub(r"--[^\n]*", "", script.source)
+    defined = set(re.findall(r"^local function (\w+)\(", code, re.M))
+    called = set(re.findall(r"\b(\w+)\(", code)) & _prelude_names()
+    assert called <= defined
