@@ -161,6 +161,23 @@ def test_in_place_algebra_wrong_type_changes_nothing(r: redis.Redis, key: str) -
     assert s.in_flight() == 1
 
 
+@pytest.mark.parametrize("index", [2, 3])  # the lease-info and attempts hashes
+def test_in_place_algebra_wrong_type_hash_changes_nothing(
+    r: redis.Redis, key: str, index: int
+) -> None:
+    s = SortedSet(r, key)
+    s.update(["a", "b"])
+    hash_key = lease_keys(key)[index]
+    r.set(hash_key, "text")
+    with pytest.raises(WrongTypeError):
+        s.symmetric_difference_update(["b", "c"])
+    assert [item for item, _ in s.items()] == ["a", "b"]
+    # The temporary keys of the symmetric difference are gone too.
+    assert sorted(r.scan_iter(match=f"*{key}*")) == sorted(
+        [key.encode(), hash_key.encode()]
+    )
+
+
 def _check_invariants(r: redis.Redis, name: str) -> None:
     waiting, leases, lease_info, attempts, _, _ = lease_keys(name)
     in_flight = set(r.hkeys(lease_info))

@@ -695,6 +695,60 @@ def test_wrong_type_dead_info_keeps_lease(r: redis.Redis, key: str) -> None:
     assert s.dead_letter_count() == 1
 
 
+# Positions of the set's keys in lease_keys().
+SET, LEASES, LEASE_INFO, ATTEMPTS, DEAD, DEAD_INFO = range(6)
+
+
+def make_string(r: redis.Redis, name: str) -> None:
+    r.delete(name)
+    r.set(name, "oops")
+
+
+@pytest.mark.parametrize("index", [SET, ATTEMPTS, DEAD, DEAD_INFO])
+def test_release_wrong_type_keeps_lease(r: redis.Redis, key: str, index: int) -> None:
+    # With max_attempts=1 the release would bury the item, so the dead-letter
+    # keys are written too.
+    s = SortedSet(r, key, max_attempts=1 if index in (DEAD, DEAD_INFO) else None)
+    s.add("job", 5)
+    [lease] = s.claim(lease=30)
+    make_string(r, s._lease_keys[index])
+    with pytest.raises(WrongTypeError):
+        s.release(lease)
+    r.delete(s._lease_keys[index])
+    assert r.zrange(s._lease_keys[LEASES], 0, -1) == [b"job"]
+    assert s.release(lease) is True
+
+
+@pytest.mark.parametrize("index", [SET, DEAD_INFO])
+def test_requeue_wrong_type_keeps_dead_letter(
+    r: redis.Redis, key: str, index: int
+) -> None:
+    s = SortedSet(r, key, max_attempts=1)
+    s.add("job", 5)
+    [lease] = s.claim(lease=30)
+    assert s.release(lease) is True
+    make_string(r, s._lease_keys[index])
+    with pytest.raises(WrongTypeError):
+        s.requeue_dead_letters()
+    r.delete(s._lease_keys[index])
+    assert r.zrange(s._lease_keys[DEAD], 0, -1) == [b"job"]
+
+
+@pytest.mark.parametrize("index", [DEAD, DEAD_INFO])
+def test_bury_wrong_type_keeps_claimed_member(
+    r: redis.Redis, key: str, index: int
+) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff": 1})
+    make_string(r, s._lease_keys[index])
+    # The claim succeeds, then moving the undecodable member fails.
+    with pytest.raises(WrongTypeError):
+        s.claim(lease=30)
+    r.delete(s._lease_keys[index])
+    assert r.zrange(s._lease_keys[LEASES], 0, -1) == [b"\xff"]
+    assert r.zrange(s._lease_keys[DEAD], 0, -1) == []
+
+
 # More members than Lua's unpack() returns at once (LUAI_MAXCSTACK, 8000 in
 # Lua 5.1), so removing them all takes ZREM calls in slices.
 MANY = 9000

@@ -8,7 +8,7 @@ from importlib import resources
 import pytest
 
 from redset import _algebra, _core, _expiring, _leases
-from redset._lua import used_definitions
+from redset._lua import _declared_names, _identifiers, used_definitions
 from redset._protocol import Script
 
 PRELUDE = """\
@@ -67,6 +67,24 @@ def test_keeps_statement_order() -> None:
     assert kept == PRELUDE
 
 
+def test_dashes_in_string_are_no_comment() -> None:
+    kept = used_definitions(PRELUDE, "return redis.call('GET', '--x'), outer()")
+    assert "local function outer()" in kept
+
+
+def test_rejects_two_statements_on_line() -> None:
+    with pytest.raises(ValueError, match="one statement on each line"):
+        used_definitions("local x = 1; local y = 2\n", "return y")
+
+
+@pytest.mark.parametrize(
+    "code", ["return [[text]]", "return [==[text]==]", "--[[ note\n]] return 1"]
+)
+def test_rejects_long_brackets(code: str) -> None:
+    with pytest.raises(ValueError, match="long brackets"):
+        used_definitions(PRELUDE, code)
+
+
 def test_rejects_statement_that_is_not_local() -> None:
     with pytest.raises(ValueError, match="only top-level local statements"):
         used_definitions("redis.call('DEL', KEYS[1])\n", "return 1")
@@ -78,10 +96,13 @@ def test_rejects_unreadable_local_line() -> None:
 
 
 def _prelude_names() -> set[str]:
+    """Return every name that a prelude file declares at its top level."""
     names: set[str] = set()
     for prelude in ("clock_prelude", "lease_prelude"):
         source = (resources.files("redset") / "scripts" / f"{prelude}.lua").read_text()
-        names |= set(re.findall(r"^local function (\w+)\(", source, re.M))
+        for line in source.splitlines():
+            if line.startswith("local "):
+                names |= _declared_names(line)
     return names
 
 
@@ -94,8 +115,13 @@ SHIPPED = {
 
 
 @pytest.mark.parametrize("script", SHIPPED.values(), ids=list(SHIPPED))
-def test_shipped_script_defines_what_it_calls(script: Script) -> None:
-    code = re.sub(r"--[^\n]*", "", script.source)
-    defined = set(re.findall(r"^local function (\w+)\(", code, re.M))
-    called = set(re.findall(r"\b(\w+)\(", code)) & _prelude_names()
-    assert called <= defined
+def test_shipped_script_declares_what_it_uses(script: Script) -> None:
+    # Script bodies also declare locals without a value, as "local score".
+    declared: set[str] = set()
+    for match in re.finditer(
+        r"^local (?:function (\w+)|([\w, ]+))", script.source, re.M
+    ):
+        names = match.group(1) or match.group(2)
+        declared |= {name.strip() for name in names.split(",")}
+    used = _identifiers(script.source) & _prelude_names()
+    assert used <= declared

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 __all__ = ["used_definitions"]
 
-_COMMENT = re.compile(r"--[^\n]*")
+# A quoted string, which is kept, or a comment to the end of its line.
+_STRING_OR_COMMENT = re.compile(r"""'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|--[^\n]*""")
+_LONG_BRACKET = re.compile(r"\[=*\[")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _FUNCTION = re.compile(r"local function (\w+)\(")
 _VARIABLES = re.compile(r"local ([\w, ]+?) =")
@@ -34,11 +36,32 @@ class _Statement:
 
 
 def _identifiers(source: str) -> set[str]:
-    """Return the identifiers in Lua ``source``, leaving out its comments."""
-    return set(_IDENTIFIER.findall(_COMMENT.sub("", source)))
+    """Return the identifiers in Lua ``source``, leaving out its comments.
+
+    Words inside strings count too, which can only keep a statement that
+    is not needed. Long brackets (``[[ ]]`` strings and ``--[[ ]]``
+    comments) raise ValueError, because this scanner does not read them.
+    """
+    code = _STRING_OR_COMMENT.sub(_drop_comment, source)
+    if _LONG_BRACKET.search(code):
+        raise ValueError("long brackets ([[ ]] or --[[ ]]) are not supported")
+    return set(_IDENTIFIER.findall(code))
+
+
+def _drop_comment(match: re.Match[str]) -> str:
+    text = match.group()
+    if not text.startswith("--"):
+        return text
+    if _LONG_BRACKET.match(text, 2):
+        raise ValueError("long brackets ([[ ]] or --[[ ]]) are not supported")
+    return ""
 
 
 def _declared_names(line: str) -> frozenset[str]:
+    if ";" in _STRING_OR_COMMENT.sub("", line):
+        raise ValueError(
+            f"invalid prelude line {line!r}: put one statement on each line"
+        )
     function = _FUNCTION.match(line)
     if function:
         return frozenset([function.group(1)])

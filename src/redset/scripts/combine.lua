@@ -114,6 +114,14 @@ local function run()
   end
   local cards = {}
   if mode == 'store' then
+    -- forget_attempts writes to these hashes after the set has changed, so
+    -- a hash of another type must raise before anything is written.
+    for _, hash in ipairs({attempts, lease_info}) do
+      local checked = redis.pcall('HLEN', hash)
+      if type(checked) == 'table' then
+        return checked
+      end
+    end
     cards[1] = redis.pcall('ZCARD', target)
   elseif mode == 'count' then
     cards[1] = redis.pcall('ZCARD', set)

@@ -4,6 +4,7 @@
 -- is that of the caller's lease on the member, or "" for a popped member.
 -- A claimed member has score "": its score when claimed is used.
 -- Returns the number of members moved.
+check_types()
 local moved = 0
 for i = 5, #ARGV, 3 do
   local member, score, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]

@@ -56,6 +56,24 @@ local function call_sliced(command, key, option, values, first, last)
   return total
 end
 
+-- Read every key of the set once, so that a key holding another Redis type
+-- raises WRONGTYPE before the script changes anything. Redis keeps the
+-- writes a script made before an error, so each script that ends leases or
+-- moves dead letters calls this before its first write.
+local types_checked = false
+local function check_types()
+  if types_checked then
+    return
+  end
+  redis.call('ZCARD', waiting)
+  redis.call('ZCARD', leases)
+  redis.call('HLEN', lease_info)
+  redis.call('HLEN', attempts)
+  redis.call('ZCARD', dead)
+  redis.call('HLEN', dead_info)
+  types_checked = true
+end
+
 -- Split a KEYS[3] value into the lease's token and the claimed score.
 local function split_info(info)
   return string.match(info, '^(%S+) (.+)$')
@@ -137,6 +155,7 @@ end
 -- merges the two scores (see return_flag). A dead letter stays in the set
 -- then, because that add asked for the work again.
 local function end_lease(member, score)
+  check_types()
   forget_lease(member)
   local count = tonumber(redis.call('HGET', attempts, member) or 0)
   if max_attempts and count >= max_attempts then
@@ -160,13 +179,6 @@ local function reclaim()
   if tonumber(first[2]) > clock() then
     return true
   end
-  -- end_lease writes to these keys after it deletes the lease. Redis keeps
-  -- the writes a script made before an error, so reading each key first
-  -- makes a key of another type raise WRONGTYPE while nothing has changed.
-  redis.call('ZCARD', waiting)
-  redis.call('HLEN', attempts)
-  redis.call('ZCARD', dead)
-  redis.call('HLEN', dead_info)
   local limit = exact(clock())
   while true do
     local expired = redis.call('ZRANGE', leases, '-inf', limit, 'BYSCORE',
@@ -243,7 +255,7 @@ end
 local function take_waiting(due_only, count, busy)
   -- Pop and claim write to these hashes after they remove members. Reading
   -- them first makes a key of another type raise WRONGTYPE while nothing has
-  -- changed (see reclaim).
+  -- changed. Two reads cost less than check_types() on this common path.
   redis.call('HLEN', attempts)
   redis.call('HLEN', lease_info)
   local taken

@@ -4,6 +4,7 @@
 -- the set as an add while in flight does, so it is handed out after its
 -- lease ends.
 -- Returns the number of dead letters moved.
+check_types()
 local members = {}
 for i = 4, #ARGV do
   members[#members + 1] = ARGV[i]
