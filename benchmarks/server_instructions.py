@@ -219,6 +219,7 @@ def main() -> int:
     arguments = parser.parse_args()
     if arguments.operations < 1:
         parser.error(f"--operations must be at least 1, got {arguments.operations}")
+
     missing = [
         tool for tool in ("valgrind", "callgrind_control") if not shutil.which(tool)
     ]
@@ -226,6 +227,7 @@ def main() -> int:
     if missing or server_binary is None:
         needed = ", ".join([*missing, *([] if server_binary else ["redis-server"])])
         sys.exit(f"benchmarks/server_instructions.py: not found on PATH: {needed}")
+
     version = (
         subprocess.run(
             [server_binary, "--version"], capture_output=True, text=True, check=True
@@ -234,16 +236,15 @@ def main() -> int:
         .removeprefix("v=")
     )
     print(f"server: redis-server {version}; {arguments.operations} operations per case")
+
     counted: dict[str, float] = {}
     for name, setup, work, baseline in CASES:
         counted[name] = count_instructions(
             server_binary, arguments.operations, setup, work
         )
-        ratio = (
-            ""
-            if baseline is None
-            else f"{counted[name] / counted[baseline]:6.2f}x {baseline}"
-        )
+        ratio = ""
+        if baseline is not None:
+            ratio = f"{counted[name] / counted[baseline]:6.2f}x {baseline}"
         print(
             f"{name:20s} {counted[name]:10,.0f} instructions per op  {ratio}",
             flush=True,

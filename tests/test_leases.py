@@ -767,9 +767,9 @@ def test_due_take_of_many(r: redis.Redis, key: str, in_flight: bool) -> None:
         [lease] = s.claim(lease=60)
         assert lease.item == "m00000"
         first = 1
-    taken = s.take(MANY + 5)
-    assert taken[: MANY - first] == [f"m{n:05d}" for n in range(first, MANY)]
-    assert taken[MANY - first :] == ["edge"]
+    items = s.take(MANY + 5)
+    assert items[: MANY - first] == [f"m{n:05d}" for n in range(first, MANY)]
+    assert items[MANY - first :] == ["edge"]
     assert [item for item, _ in s.items()] == ["late"]
 
 

@@ -33,43 +33,43 @@ end
 
 
 def test_keeps_called_function() -> None:
-    kept = used_definitions(PRELUDE, "return read_first()")
-    assert "local function read_first()" in kept
-    assert "local first, second" in kept
+    kept_source = used_definitions(PRELUDE, "return read_first()")
+    assert "local function read_first()" in kept_source
+    assert "local first, second" in kept_source
 
 
 def test_drops_unreferenced_function() -> None:
-    kept = used_definitions(PRELUDE, "return read_first()")
-    assert "unused" not in kept
-    assert "outer" not in kept
+    kept_source = used_definitions(PRELUDE, "return read_first()")
+    assert "unused" not in kept_source
+    assert "outer" not in kept_source
 
 
 def test_keeps_function_used_through_another() -> None:
-    kept = used_definitions(PRELUDE, "return outer()")
-    assert "local function outer()" in kept
-    assert "local function read_first()" in kept
+    kept_source = used_definitions(PRELUDE, "return outer()")
+    assert "local function outer()" in kept_source
+    assert "local function read_first()" in kept_source
 
 
 def test_keeps_comments_and_blank_lines_of_statement() -> None:
-    kept = used_definitions(PRELUDE, "return unused()")
-    assert "local function unused()\n\n  return second\nend\n" in kept
-    kept = used_definitions(PRELUDE, "return read_first()")
-    assert "-- Returns the first key.\nlocal function read_first()" in kept
+    kept_source = used_definitions(PRELUDE, "return unused()")
+    assert "local function unused()\n\n  return second\nend\n" in kept_source
+    kept_source = used_definitions(PRELUDE, "return read_first()")
+    assert "-- Returns the first key.\nlocal function read_first()" in kept_source
 
 
 def test_name_in_comment_is_no_reference() -> None:
-    kept = used_definitions(PRELUDE, "-- outer() is not called here\nreturn 1")
-    assert kept == ""
+    kept_source = used_definitions(PRELUDE, "-- outer() is not called here\nreturn 1")
+    assert kept_source == ""
 
 
 def test_keeps_statement_order() -> None:
-    kept = used_definitions(PRELUDE, "return outer(), unused()")
-    assert kept == PRELUDE
+    kept_source = used_definitions(PRELUDE, "return outer(), unused()")
+    assert kept_source == PRELUDE
 
 
 def test_dashes_in_string_are_no_comment() -> None:
-    kept = used_definitions(PRELUDE, "return redis.call('GET', '--x'), outer()")
-    assert "local function outer()" in kept
+    kept_source = used_definitions(PRELUDE, "return redis.call('GET', '--x'), outer()")
+    assert "local function outer()" in kept_source
 
 
 def test_rejects_two_statements_on_line() -> None:

@@ -108,17 +108,17 @@ def used_definitions(prelude: str, code: str) -> str:
     """
     statements = _statements(prelude)
     referenced = _identifiers(code)
-    kept = [False] * len(statements)
+    needed = [False] * len(statements)
     changed = True
     while changed:
         changed = False
         for index, statement in enumerate(statements):
-            if not kept[index] and statement.names & referenced:
-                kept[index] = True
+            if not needed[index] and statement.names & referenced:
+                needed[index] = True
                 referenced |= _identifiers(statement.source)
                 changed = True
     return "".join(
         statement.source
-        for statement, keep in zip(statements, kept, strict=True)
+        for statement, keep in zip(statements, needed, strict=True)
         if keep
     )
