@@ -424,6 +424,34 @@ def bench_claim_ack(client: redis.Redis, sizes: Sizes) -> list[Result]:
             "zpopmin()",
         )
     )
+
+    # The same loop in batches of 10, against ZPOPMIN of 10 at a time. No
+    # target: it shows what batching does to the cost per item.
+    batch = 10
+
+    def batch_loop_run() -> None:
+        leases = queue.claim(batch, lease=60)
+        for _ in range(count // batch - 1):
+            leases = queue.claim(batch, lease=60, ack=leases)
+        queue.claim(0, lease=60, ack=leases)
+
+    def zpopmin_batch_run() -> None:
+        for _ in range(count // batch):
+            client.zpopmin(KEY, batch)
+
+    timed = compare(
+        sizes.rounds, lambda: fill(client, count), batch_loop_run, zpopmin_batch_run
+    )
+    results.append(
+        Result(
+            f"claim({batch}, ack=) loop (Lua)",
+            "item",
+            count // batch * batch,
+            *timed,
+            None,
+            f"zpopmin(count={batch})",
+        )
+    )
     return results
 
 
