@@ -409,15 +409,16 @@ class LeaseMachine(RuleBasedStateMachine):
         assert waiting == {m.encode(): s for m, s in model.waiting.items()}
         deadlines = dict(read.zrange(keys[1], 0, -1, withscores=True))
         assert deadlines == {m.encode(): d for m, (_, d, _) in model.leases.items()}
-        # Each lease-info value is "token score".
+        # Each lease-info value is "token deadline score", with the same
+        # deadline as the leases zset.
         lease_info = {
-            m: (token.decode(), float(score))
-            for m, (token, _, score) in (
-                (m, v.partition(b" ")) for m, v in read.hgetall(keys[2]).items()
+            m: (token.decode(), float(deadline), float(score))
+            for m, (token, deadline, score) in (
+                (m, v.split(b" ")) for m, v in read.hgetall(keys[2]).items()
             )
         }
         assert lease_info == {
-            m.encode(): (t, s) for m, (t, _, s) in model.leases.items()
+            m.encode(): (t, d, s) for m, (t, d, s) in model.leases.items()
         }
         attempts = {m: int(n) for m, n in read.hgetall(keys[3]).items()}
         assert attempts == {m.encode(): n for m, n in model.attempts.items()}

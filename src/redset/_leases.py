@@ -18,8 +18,9 @@ expired cannot touch the claim another consumer has made since.
 The state lives in auxiliary keys that share the main key's cluster slot::
 
     {name}:leases          zset  in-flight member -> lease deadline
-    {name}:lease-info      hash  in-flight member -> "token score": the
-                                 fencing token, and the score when claimed
+    {name}:lease-info      hash  in-flight member -> "token deadline
+                                 score": the fencing token, the deadline as
+                                 in {name}:leases, and the score when claimed
     {name}:attempts        hash  member -> deliveries since its last ack
     {name}:dead            zset  dead letter -> score
     {name}:dead-info       hash  dead letter -> "attempts reason"

@@ -29,7 +29,7 @@ for i = 1, #picked, 2 do
   lease_pairs[#lease_pairs + 1] = deadline
   lease_pairs[#lease_pairs + 1] = member
   info_pairs[#info_pairs + 1] = member
-  info_pairs[#info_pairs + 1] = token .. ' ' .. score
+  info_pairs[#info_pairs + 1] = token .. ' ' .. deadline .. ' ' .. score
   claimed[#claimed + 1] = member
   claimed[#claimed + 1] = redis.call('HINCRBY', attempts, member, 1)
 end

@@ -5,8 +5,9 @@
 -- belong here (see src/redset/_lua.py).
 -- KEYS[1]: the set (members, scored).
 -- KEYS[2]: in-flight members, scored by lease deadline (Unix seconds).
--- KEYS[3]: hash of in-flight member -> "token score": the fencing token of
---          its lease and the score it had when claimed.
+-- KEYS[3]: hash of in-flight member -> "token deadline score": the fencing
+--          token of its lease, its deadline as in KEYS[2], and the score it
+--          had when claimed. Checking a lease then takes one read.
 -- KEYS[4]: hash of member -> deliveries since its last ack.
 -- KEYS[5]: dead letters (member -> score).
 -- KEYS[6]: hash of dead letter -> "attempts reason".
@@ -74,9 +75,20 @@ local function check_types()
   types_checked = true
 end
 
--- Split a KEYS[3] value into the lease's token and the claimed score.
+-- Split a KEYS[3] value into the lease's token, its deadline and the
+-- claimed score.
 local function split_info(info)
-  return string.match(info, '^(%S+) (.+)$')
+  return string.match(info, '^(%S+) (%S+) (.+)$')
+end
+
+-- Tell whether a KEYS[3] value (or false) belongs to a lease with `token`
+-- that has not expired.
+local function held_by(info, token)
+  if not info then
+    return false
+  end
+  local held, deadline = split_info(info)
+  return held == token and tonumber(deadline) > clock()
 end
 
 local function in_flight(member)
@@ -84,12 +96,7 @@ local function in_flight(member)
 end
 
 local function owns(member, token)
-  local info = redis.call('HGET', lease_info, member)
-  if not info or split_info(info) ~= token then
-    return false
-  end
-  local deadline = tonumber(redis.call('ZSCORE', leases, member))
-  return deadline ~= nil and deadline > clock()
+  return held_by(redis.call('HGET', lease_info, member), token)
 end
 
 local function bury(member, score, count, reason)
@@ -105,7 +112,7 @@ end
 
 -- Return the score a member in flight had when it was claimed.
 local function claimed_score(member)
-  local _, score = split_info(redis.call('HGET', lease_info, member))
+  local _, _, score = split_info(redis.call('HGET', lease_info, member))
   return score
 end
 
@@ -119,21 +126,16 @@ local function finish_leases(first)
     members[#members + 1] = ARGV[i]
   end
 
-  -- The same checks as owns(), one HMGET and one ZMSCORE per slice instead
-  -- of two calls per lease. Nothing changes until every lease is checked,
-  -- so the order of the checks does not matter.
+  -- The same check as owns(), one HMGET per slice instead of one call per
+  -- lease. Nothing changes until every lease is checked, so the order of
+  -- the checks does not matter.
   local done, seen = {}, {}
   for start = 1, #members, 1000 do
     local stop = math.min(start + 999, #members)
     local held = redis.call('HMGET', lease_info, unpack(members, start, stop))
-    local deadlines = redis.call('ZMSCORE', leases,
-                                 unpack(members, start, stop))
     for n = start, stop do
       local member, token = members[n], ARGV[first + 2 * n - 1]
-      local info = held[n - start + 1]
-      local deadline = tonumber(deadlines[n - start + 1])
-      if not seen[member] and info and split_info(info) == token
-          and deadline ~= nil and deadline > clock() then
+      if not seen[member] and held_by(held[n - start + 1], token) then
         seen[member] = true
         done[#done + 1] = member
       end
