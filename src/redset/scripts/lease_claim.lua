@@ -31,6 +31,9 @@ for i = 1, #picked, 2 do
   info_pairs[#info_pairs + 1] = member
   info_pairs[#info_pairs + 1] = token .. ' ' .. deadline .. ' ' .. score
   claimed[#claimed + 1] = member
+  -- NOTE: HINCRBY fails on a count that another client overwrote with a
+  -- value that is not an integer, after the member left the set, so the
+  -- claim raises and the item is lost.
   claimed[#claimed + 1] = redis.call('HINCRBY', attempts, member, 1)
 end
 call_sliced('ZADD', leases, '', lease_pairs)
