@@ -87,8 +87,8 @@ local function held_by(info, token)
   if not info then
     return false
   end
-  local held, deadline = split_info(info)
-  return held == token and tonumber(deadline) > clock()
+  local lease_token, deadline = split_info(info)
+  return lease_token == token and tonumber(deadline) > clock()
 end
 
 local function in_flight(member)
@@ -132,10 +132,10 @@ local function finish_leases(first)
   local done, seen = {}, {}
   for start = 1, #members, 1000 do
     local stop = math.min(start + 999, #members)
-    local held = redis.call('HMGET', lease_info, unpack(members, start, stop))
+    local infos = redis.call('HMGET', lease_info, unpack(members, start, stop))
     for n = start, stop do
       local member, token = members[n], ARGV[first + 2 * n - 1]
-      if not seen[member] and held_by(held[n - start + 1], token) then
+      if not seen[member] and held_by(infos[n - start + 1], token) then
         seen[member] = true
         done[#done + 1] = member
       end
