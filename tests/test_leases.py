@@ -719,6 +719,26 @@ def test_release_wrong_type_keeps_lease(r: redis.Redis, key: str, index: int) ->
     assert s.release(lease) is True
 
 
+@pytest.mark.parametrize("through_claim", [False, True])
+def test_ack_wrong_type_attempts_keeps_lease(
+    r: redis.Redis, key: str, through_claim: bool
+) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 5)
+    [lease] = s.claim(lease=30)
+    make_string(r, s._lease_keys[ATTEMPTS])
+    with pytest.raises(WrongTypeError, match="not a hash"):
+        if through_claim:
+            s.claim(lease=30, ack=lease)
+        else:
+            s.ack(lease)
+    assert r.zrange(s._lease_keys[LEASES], 0, -1) == [b"job"]
+    assert r.hkeys(s._lease_keys[LEASE_INFO]) == [b"job"]
+    r.delete(s._lease_keys[ATTEMPTS])
+    assert s.ack(lease) is True
+    assert s.in_flight() == 0
+
+
 @pytest.mark.parametrize("index", [SET, DEAD_INFO])
 def test_requeue_wrong_type_keeps_dead_letter(
     r: redis.Redis, key: str, index: int

@@ -57,6 +57,11 @@ local function call_sliced(command, key, option, values, first, last)
   return total
 end
 
+-- Whether this call has already read or written KEYS[3] and KEYS[4]. They
+-- then hold hashes or nothing, because a WRONGTYPE error would have ended
+-- the script.
+local hashes_checked = false
+
 -- Read every key of the set once, so that a key holding another Redis type
 -- raises WRONGTYPE before the script changes anything. Redis keeps the
 -- writes a script made before an error, so each script that ends leases or
@@ -73,6 +78,7 @@ local function check_types()
   redis.call('ZCARD', dead)
   redis.call('HLEN', dead_info)
   types_checked = true
+  hashes_checked = true
 end
 
 -- Split a KEYS[3] value into the lease's token, its deadline and the
@@ -145,9 +151,15 @@ local function finish_leases(first)
     return 0
   end
 
+  -- HMGET has read KEYS[3], so only the first two writes can raise
+  -- WRONGTYPE. The counts go first: a KEYS[4] of another type then fails the
+  -- ack before any change. A KEYS[2] of another type fails every lease
+  -- script until it is deleted, and here it costs only the counts of the
+  -- items being acked, which the ack deletes anyway.
+  call_sliced('HDEL', attempts, '', done)
+  hashes_checked = true
   call_sliced('ZREM', leases, '', done)
   call_sliced('HDEL', lease_info, '', done)
-  call_sliced('HDEL', attempts, '', done)
   return #done
 end
 
@@ -258,8 +270,11 @@ local function take_waiting(due_only, count, busy)
   -- Pop and claim write to these hashes after they remove members. Reading
   -- them first makes a key of another type raise WRONGTYPE while nothing has
   -- changed. Two reads cost less than check_types() on this common path.
-  redis.call('HLEN', attempts)
-  redis.call('HLEN', lease_info)
+  if not hashes_checked then
+    redis.call('HLEN', attempts)
+    redis.call('HLEN', lease_info)
+    hashes_checked = true
+  end
   local taken
   if due_only or busy then
     taken = next_in_line(due_only, 0, count, busy)
