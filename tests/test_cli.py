@@ -71,6 +71,16 @@ def test_format_member_text_and_bytes() -> None:
     assert format_member(b" padded") == repr(" padded")
 
 
+def test_format_member_quotes_ambiguous_text() -> None:
+    assert format_member(b"") == "''"
+    assert format_member(b"two words") == "two words"
+    assert format_member(b"trailing ") == repr("trailing ")
+    assert format_member("\u00a0nbsp".encode()) == repr("\u00a0nbsp")
+    assert format_member(b"'quoted'") == repr("'quoted'")
+    assert format_member(b"b'\\xff'") == repr("b'\\xff'")
+    assert format_member(b"it's") == "it's"
+
+
 def test_format_score_whole_and_fraction() -> None:
     assert format_score(3.0) == "3"
     assert format_score(0.5) == "0.5"
@@ -138,6 +148,17 @@ def test_peek_shows_members_in_order(
     assert lines[3].split() == ["2", "2", "b"]
     assert len(lines) == 4
     assert len(queue) == 4
+
+
+def test_peek_shows_empty_member_quoted(
+    capsys: pytest.CaptureFixture[str], redis_url: str, r: redis.Redis, key: str
+) -> None:
+    r.zadd(key, {b"": 1, b"two words": 2})
+    code, out, err = run_cli(capsys, "peek", key, "--url", redis_url)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].split(maxsplit=2) == ["0", "1", "''"]
+    assert lines[2].split(maxsplit=2) == ["1", "2", "two words"]
 
 
 def test_peek_empty_set(

@@ -7,17 +7,32 @@ from collections.abc import Sequence
 __all__ = ["format_member", "format_score", "table"]
 
 
-def format_member(member: bytes) -> str:
-    """Show a raw member as text when it is UTF-8, else as a bytes literal.
+# Text that starts like a quoted string or a bytes literal is quoted too, so
+# that it is never mistaken for one.
+_QUOTE_PREFIXES = ("'", '"', "b'", 'b"')
 
-    Text with characters that would break a line of output (newlines,
-    control characters) is shown as a quoted Python string literal.
+
+def format_member(member: bytes) -> str:
+    """Show a raw member as plain text where that is unambiguous.
+
+    UTF-8 text is shown as a quoted Python string literal when it is empty,
+    starts or ends with whitespace, contains a character that is not
+    printable (newlines, control characters, non-ASCII spaces), or starts
+    with a quote or ``b'``. Other text is shown as it is, inner spaces
+    included, because every table puts the member in its last column.
+    A member that is not UTF-8 is shown as a Python bytes literal.
     """
     try:
         text = member.decode("utf-8")
     except UnicodeDecodeError:
         return repr(member)
-    return text if text.isprintable() and text.strip() == text else repr(text)
+    plain = (
+        text != ""
+        and text.isprintable()
+        and text.strip() == text
+        and not text.startswith(_QUOTE_PREFIXES)
+    )
+    return text if plain else repr(text)
 
 
 def format_score(score: float) -> str:
