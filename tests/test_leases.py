@@ -617,6 +617,66 @@ def test_settle_pop_keeps_free_member(r: redis.Redis, key: str) -> None:
     assert lease.attempts == 1
 
 
+def test_poll_hint_skips_in_flight_member(r: redis.Redis, key: str) -> None:
+    clock = FakeClock(1000.0)
+    s = ScheduledSet(r, key, clock=clock)
+    s.add("x", at=999.0)
+    [lease] = s.claim(lease=60)
+    # Due and wanted again, but in flight until 1060.
+    s.add("x", at=990.0)
+    wait_flags = (b"1", b"1", b"1")  # due only, count 1, the caller waits
+    now, lowest, deadline = s._run(s._lease_script_op(POP, *wait_flags))
+    assert float(now) == 1000.0
+    assert lowest is None or lowest is False
+    assert float(deadline) == 1060.0
+    s.add("y", at=1005.0)
+    _, lowest, _ = s._run(s._lease_script_op(POP, *wait_flags))
+    assert float(lowest) == 1005.0
+    assert s.ack(lease) is True
+
+
+class CountingScripts(redis.Redis):
+    """A client that counts the scripts it runs."""
+
+    scripts = 0
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        if args[0] in ("EVALSHA", "EVAL"):
+            self.scripts += 1
+        return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+
+
+@pytest.mark.single_server
+@pytest.mark.parametrize("operation", ["pop", "claim"])
+def test_wait_on_in_flight_due_item_polls_slowly(
+    r: redis.Redis, key: str, operation: str
+) -> None:
+    pool = redis.ConnectionPool(
+        connection_class=r.connection_pool.connection_class,
+        **r.connection_pool.connection_kwargs,
+    )
+    client = CountingScripts(connection_pool=pool)
+    try:
+        s = ScheduledSet(client, key)
+        s.add("x")
+        [lease] = s.claim(lease=60)
+        s.add("x", delay=-10)
+        client.scripts = 0
+        if operation == "pop":
+            with pytest.raises(EmptyError):
+                s.pop(timeout=0.3)
+        else:
+            assert s.claim(lease=5, timeout=0.3) == []
+        # Polls come every 50 ms, about 7 in 0.3 s. Polling at once again
+        # and again, as when the in-flight item's due time counted, runs
+        # hundreds.
+        assert client.scripts < 30
+        assert s.ack(lease) is True
+    finally:
+        client.close()
+        pool.disconnect()
+
+
 def test_claim_rejects_bad_arguments(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key)
     s.add("job")

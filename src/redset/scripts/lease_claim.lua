@@ -48,7 +48,7 @@ for _, member in ipairs(buried) do
 end
 if #claimed == 0 and ARGV[8] == '1' then
   reply[1] = false
-  for _, hint in ipairs(poll_hints()) do
+  for _, hint in ipairs(poll_hints(busy)) do
     reply[#reply + 1] = hint
   end
 end

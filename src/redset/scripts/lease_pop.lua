@@ -16,6 +16,6 @@ if #members == 1 or (#members > 1 and redis.call('EXISTS', attempts) == 1) then
   call_sliced('HDEL', attempts, '', members)
 end
 if #popped == 0 and ARGV[6] == '1' then
-  return poll_hints()
+  return poll_hints(busy)
 end
 return popped

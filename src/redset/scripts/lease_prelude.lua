@@ -291,11 +291,40 @@ local function take_waiting(due_only, count, busy)
   return taken, members
 end
 
--- Return {now, lowest waiting score, earliest lease deadline} for a caller
--- that found nothing and will poll again. A missing member gives false.
-local function poll_hints()
-  local lowest = redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')
-  local deadline = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
-  return {exact(clock()), lowest[2] or false, deadline[2] or false}
+-- The most waiting members that lowest_free_score() reads.
+local HINT_PAGE = 100
+
+-- Return the lowest score among the first HINT_PAGE waiting members that
+-- are not in flight, or false. A member in flight cannot be handed out
+-- before its lease ends, so its score must not shorten a poll: a due item
+-- that was added again while in flight would make the caller poll at once,
+-- over and over, until the lease ended.
+local function lowest_free_score(busy)
+  if not busy then
+    return redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')[2] or false
+  end
+  local page = redis.call('ZRANGE', waiting, 0, HINT_PAGE - 1, 'WITHSCORES')
+  if #page == 0 then
+    return false
+  end
+  local members = {}
+  for i = 1, #page, 2 do
+    members[#members + 1] = page[i]
+  end
+  local held = redis.call('HMGET', lease_info, unpack(members))
+  for n = 1, #members do
+    if not held[n] then
+      return page[2 * n]
+    end
+  end
+  return false
 end
 
+-- Return {now, lowest score that can be handed out, earliest lease
+-- deadline} for a caller that found nothing and will poll again. A missing
+-- value gives false. `busy` is true when anything is in flight.
+local function poll_hints(busy)
+  local lowest = lowest_free_score(busy)
+  local deadline = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  return {exact(clock()), lowest, deadline[2] or false}
+end
