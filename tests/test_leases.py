@@ -799,6 +799,37 @@ def test_ack_wrong_type_attempts_keeps_lease(
     assert s.in_flight() == 0
 
 
+@pytest.mark.parametrize("index", [SET, DEAD, DEAD_INFO])
+def test_claim_ack_wrong_type_keeps_lease(r: redis.Redis, key: str, index: int) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock, max_attempts=1)
+    s.update(["job", "late"])
+    [lease] = s.claim(lease=30)
+    # "late" will have used up its one delivery, so the claim would move it
+    # to dead letters after the ack.
+    assert s.claim(lease=1)
+    clock.now += 2
+    make_string(r, s._lease_keys[index])
+    with pytest.raises(WrongTypeError):
+        s.claim(lease=30, ack=lease)
+    r.delete(s._lease_keys[index])
+    assert r.hkeys(s._lease_keys[LEASE_INFO]) == [b"job", b"late"]
+    assert s.ack(lease) is True
+
+
+@pytest.mark.parametrize("index", [DEAD, DEAD_INFO])
+def test_purge_wrong_type_deletes_nothing(r: redis.Redis, key: str, index: int) -> None:
+    s = SortedSet(r, key, max_attempts=1)
+    s.add("job", 5)
+    assert s.release(s.claim(lease=30)[0]) is True
+    make_string(r, s._lease_keys[index])
+    with pytest.raises(WrongTypeError):
+        s.purge_dead_letters()
+    assert r.get(s._lease_keys[index]) == b"oops"
+    other = DEAD_INFO if index == DEAD else DEAD
+    assert r.exists(s._lease_keys[other]) == 1
+
+
 @pytest.mark.parametrize("index", [SET, DEAD_INFO])
 def test_requeue_wrong_type_keeps_dead_letter(
     r: redis.Redis, key: str, index: int

@@ -16,7 +16,7 @@
 -- the dead letters instead, to tell the caller when to poll again.
 -- Every element of the reply costs the client time to parse, so it sends
 -- nothing the caller has already.
-local finished = finish_leases(9)
+local finished = finish_leases(9, true)
 local busy = reclaim()
 local picked = take_waiting(ARGV[4] == '1', tonumber(ARGV[5]), busy)
 local now = clock()
