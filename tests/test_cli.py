@@ -301,6 +301,34 @@ def test_redis_url_environment_variable(
     assert out.splitlines()[1].split() == ["0", "1", "a"]
 
 
+@pytest.mark.parametrize("command", ["info", "peek", "dead", "requeue", "purge"])
+def test_subcommand_help_has_description(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, out, _ = run_cli(capsys, command, "--help")
+    assert code == 0
+    # argparse prints the description between the usage and the arguments.
+    description = out.split("\n\n")[1]
+    assert not description.startswith("positional arguments"), out
+
+
+def test_dead_help_names_both_reasons(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run_cli(capsys, "dead", "--help")
+    text = " ".join(out.split())
+    assert "max_attempts" in text
+    assert "no longer decode" in text
+
+
+@pytest.mark.parametrize("command", ["info", "peek"])
+def test_help_explains_expiring_set_scores(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    _, out, _ = run_cli(capsys, command, "--help")
+    text = " ".join(out.split())
+    assert "For an ExpiringSet the scores are expiry times" in text
+    assert "cannot tell the set's class" in text
+
+
 def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "peek", "jobs", "-n", "0")
     assert code == 2

@@ -37,6 +37,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_set_command(
+    subcommands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+    name: str,
+    summary: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add a subcommand that takes the set's Redis key as NAME."""
+    command = subcommands.add_parser(
+        name, parents=[common], help=summary, description=description or summary
+    )
+    command.add_argument("name", metavar="NAME", help="the set's Redis key")
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
@@ -98,22 +113,39 @@ def build_parser() -> argparse.ArgumentParser:
         "coming back after the lease expires",
     )
 
-    for name, summary in (
-        ("info", "show size, due items, leases, dead letters, scores and memory"),
-        ("dead", "list the dead letters: members that no longer decode"),
-        ("requeue", "move the dead letters back into the set"),
-    ):
-        command = subcommands.add_parser(
-            name, parents=[common], help=summary, description=summary
-        )
-        command.add_argument("name", metavar="NAME", help="the set's Redis key")
-
-    peek = subcommands.add_parser(
-        "peek",
-        parents=[common],
-        help="show the next members in score order without removing them",
+    # The key alone does not tell which class wrote a set, so info and peek
+    # read every score as a due time. Their help says what that means for an
+    # ExpiringSet, whose scores are expiry times.
+    class_note = "The command cannot tell the set's class from its key."
+    _add_set_command(
+        subcommands,
+        common,
+        "info",
+        "show size, due items, leases, dead letters, scores and memory",
+        "Show the size, due items, leases, dead letters, lowest and highest "
+        "scores and memory of a set. For an ExpiringSet the scores are expiry "
+        f"times, so 'due now' counts the members that have expired. {class_note}",
     )
-    peek.add_argument("name", metavar="NAME", help="the set's Redis key")
+    _add_set_command(
+        subcommands,
+        common,
+        "dead",
+        "list the dead letters: members delivered max_attempts times without "
+        "an ack, and members that no longer decode",
+    )
+    _add_set_command(
+        subcommands, common, "requeue", "move the dead letters back into the set"
+    )
+    peek = _add_set_command(
+        subcommands,
+        common,
+        "peek",
+        "show the next members in score order without removing them",
+        "Show the members with the lowest scores, in score order, without "
+        "removing them. For an ExpiringSet the scores are expiry times, so "
+        "members that have expired come first, then those that expire soonest. "
+        f"{class_note}",
+    )
     peek.add_argument(
         "-n",
         type=_positive_int,
@@ -122,13 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many members to show (default: 10)",
     )
 
-    purge = subcommands.add_parser(
+    purge = _add_set_command(
+        subcommands,
+        common,
         "purge",
-        parents=[common],
-        help="delete the dead letters (asks first)",
-        description="Delete the dead letters of a set, after asking.",
+        "delete the dead letters (asks first)",
+        "Delete the dead letters of a set, after asking.",
     )
-    purge.add_argument("name", metavar="NAME", help="the set's Redis key")
     purge.add_argument(
         "--yes",
         action="store_true",
