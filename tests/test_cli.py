@@ -131,6 +131,23 @@ def test_info_wrong_type_is_one_line(
     assert "holds a string" in err
 
 
+@pytest.mark.parametrize("argv", [("dead",), ("purge", "--yes")], ids=["dead", "purge"])
+def test_dead_letters_of_wrong_type_key(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    argv: tuple[str, ...],
+) -> None:
+    r.set(key, "text")
+    code, out, err = run_cli(capsys, argv[0], key, *argv[1:], "--url", redis_url)
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert f"Redis key {key!r} holds a string" in err
+    assert r.get(key) == b"text"
+
+
 def test_peek_shows_members_in_order(
     capsys: pytest.CaptureFixture[str],
     redis_url: str,

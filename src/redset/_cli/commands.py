@@ -13,9 +13,10 @@ from typing import TextIO
 import redis
 
 from .._leases import lease_keys
-from .._replies import as_pairs
+from .._replies import as_pairs, as_text
 from .._sync import ScheduledSet, SortedSet
 from ..codecs import BytesCodec
+from ..errors import WrongTypeError
 from .output import format_member, format_score, table
 
 __all__ = ["dead", "info", "peek", "purge", "requeue"]
@@ -23,6 +24,18 @@ __all__ = ["dead", "info", "peek", "purge", "requeue"]
 
 def _view(client: redis.Redis, name: str) -> SortedSet[bytes]:
     return SortedSet(client, name, codec=BytesCodec())
+
+
+def _check_main_key_type(client: redis.Redis, name: str) -> None:
+    """Raise WrongTypeError when key ``name`` exists and is not a sorted set.
+
+    Reading or deleting dead letters touches only the set's auxiliary keys,
+    so a main key of another type would otherwise look like a set without
+    dead letters.
+    """
+    redis_type = as_text(client.type(name))
+    if redis_type not in ("zset", "none"):
+        raise WrongTypeError(name, redis_type)
 
 
 def _end_pair(client: redis.Redis, name: str, index: int) -> tuple[bytes, float] | None:
@@ -77,6 +90,7 @@ def peek(client: redis.Redis, name: str, count: int, out: TextIO) -> int:
 
 def dead(client: redis.Redis, name: str, out: TextIO) -> int:
     """Print the dead letters: members that failed too often or do not decode."""
+    _check_main_key_type(client, name)
     letters = _view(client, name).dead_letters()
     if not letters:
         print(f"{name!r} has no dead letters", file=out)
@@ -109,6 +123,7 @@ def purge(
     confirm: Callable[[str], bool],
 ) -> int:
     """Delete the dead letters after ``confirm`` agrees; return 1 when it does not."""
+    _check_main_key_type(client, name)
     view = _view(client, name)
     count = view.dead_letter_count()
     if count == 0:
