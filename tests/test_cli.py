@@ -434,13 +434,21 @@ def test_demo_embedded_skips_default_server(
     assert keys == []
 
 
-def test_demo_embedded_with_url_fails(
-    capsys: pytest.CaptureFixture[str], redis_url: str
+@pytest.mark.parametrize("url_first", [False, True], ids=["after", "before"])
+def test_demo_embedded_with_url_is_usage_error(
+    capsys: pytest.CaptureFixture[str], redis_url: str, url_first: bool
 ) -> None:
-    code = main(["demo", "--embedded", "--url", redis_url])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "--embedded cannot be used with --url" in err
+    argv = ["demo", "--embedded", "--url", redis_url]
+    if url_first:
+        argv = ["--url", redis_url, "demo", "--embedded"]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("usage: redset demo ")
+    assert err.splitlines()[-1] == (
+        "redset demo: error: --embedded cannot be used with --url: pass one of them"
+    )
+    assert "embedded redis-server" not in err
     assert "Traceback" not in err
 
 
@@ -618,11 +626,15 @@ def test_demo_kill_one_reprocesses_module(
 def test_demo_kill_one_needs_two_workers(
     capsys: pytest.CaptureFixture[str], redis_url: str
 ) -> None:
-    code, _, err = run_cli(
+    code, out, err = run_cli(
         capsys, "demo", "--url", redis_url, "--workers", "1", "--kill-one"
     )
-    assert code == 1
-    assert "--workers 2 or more" in err
+    assert code == 2
+    assert out == ""
+    assert err.startswith("usage: redset demo ")
+    last_line = err.splitlines()[-1]
+    assert last_line.startswith("redset demo: error: --kill-one needs --workers 2")
+    assert "Traceback" not in err
 
 
 def test_heartbeat_keeps_lease_alive(

@@ -1,7 +1,8 @@
 """The ``redset`` command: inspect sets and run the crawl demo.
 
 ``main(argv)`` returns the exit code, so tests call it in-process. Errors are
-printed as one line on stderr with exit code 1 (2 for a usage error).
+printed as one line on stderr with exit code 1. A usage error, found by
+argparse or by a check of option conflicts after parsing, exits with code 2.
 """
 
 from __future__ import annotations
@@ -112,9 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="SIGKILL one worker while it has a lease, to show its module "
         "coming back after the lease expires",
     )
+    # Option conflicts are found after parsing. main() reports them through
+    # this parser, so that the usage shown is the demo's.
+    demo.set_defaults(command_parser=demo)
 
     # The key alone does not tell which class wrote a set, so info and peek
-    # read every score as a due time. Their help says what that means for an
+    # read every score as a due time. Their help explains what that means for an
     # ExpiringSet, whose scores are expiry times.
     class_note = "The command cannot tell the set's class from its key."
     _add_set_command(
@@ -199,6 +203,18 @@ def _exit_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _demo_option_conflict(arguments: argparse.Namespace) -> str | None:
+    """Return why the demo's options cannot be used together, or None."""
+    if arguments.kill_one and arguments.workers < 2:
+        return (
+            "--kill-one needs --workers 2 or more, so that another worker can "
+            "take over the killed worker's module"
+        )
+    if arguments.embedded and arguments.url:
+        return "--embedded cannot be used with --url: pass one of them"
+    return None
+
+
 def _run(arguments: argparse.Namespace, default_address: tuple[str, int]) -> int:
     def notify(line: str) -> None:
         print(f"{PROGRAM}: {line}", file=sys.stderr, flush=True)
@@ -252,6 +268,10 @@ def main(
     parser = build_parser()
     try:
         arguments = parser.parse_args(argv)
+        if arguments.command == "demo":
+            conflict = _demo_option_conflict(arguments)
+            if conflict is not None:
+                arguments.command_parser.error(conflict)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 2
     try:

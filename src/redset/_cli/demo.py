@@ -328,10 +328,8 @@ def run_demo(
             f"{sys.executable}; pass an importable module name to --seed"
         )
     if kill_one and workers < 2:
-        raise CommandError(
-            "--kill-one needs --workers 2 or more, so that another worker can "
-            "take over the killed worker's module"
-        )
+        # The command line rejects this as a usage error before connecting.
+        raise ValueError("kill_one needs 2 or more workers")
     crawl = Crawl(client, RunKeys.new())
     context = multiprocessing.get_context("spawn")
     kill_queue: Queue[tuple[int, str]] | None = context.Queue() if kill_one else None
