@@ -17,6 +17,7 @@ import textwrap
 import time
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import redis
@@ -275,6 +276,40 @@ def test_purge_asks_on_terminal(
     assert code == expected_code
     assert "Delete 1 dead letter" in err
     assert queue.dead_letter_count() == left
+
+
+class InterruptedTerminal(FakeTerminal):
+    """A terminal where the user presses Ctrl-C at the prompt."""
+
+    def readline(self, size: int | None = -1, /) -> NoReturn:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("stderr_class", "expected"),
+    [
+        (FakeTerminal, "[y/N] \nredset: interrupted\n"),
+        (io.StringIO, "[y/N] redset: interrupted\n"),
+    ],
+    ids=["terminal", "file"],
+)
+def test_interrupted_prompt_message_line(
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    queue: TimeSortedSet[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stderr_class: type[io.StringIO],
+    expected: str,
+) -> None:
+    make_dead_letter(r, queue)
+    stderr = stderr_class()
+    monkeypatch.setattr(sys, "stdin", InterruptedTerminal())
+    monkeypatch.setattr(sys, "stderr", stderr)
+    code = main(["purge", key, "--url", redis_url])
+    assert code == 130
+    assert stderr.getvalue().endswith(expected), stderr.getvalue()
+    assert queue.dead_letter_count() == 1
 
 
 # -- connection -----------------------------------------------------------------
@@ -593,6 +628,19 @@ def test_demo_matches_single_process_walk(
     assert fields["worker killed"] == "none"
     assert int(fields["duplicate adds absorbed"]) >= 39
     assert list(r.scan_iter(match="redset-demo:*")) == []
+
+
+def test_demo_one_module_is_singular(
+    capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    # sys is built in, so it has no source to parse and imports nothing.
+    code, out, err = run_cli(
+        capsys, "demo", "--url", redis_url, "--workers", "1", "--seed", "sys"
+    )
+    assert code == 0, out + err
+    fields = summary_fields(out)
+    assert fields["modules crawled"] == "1"
+    assert fields["single-process walk"].startswith("1 module in ")
 
 
 @pytest.mark.slow

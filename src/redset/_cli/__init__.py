@@ -282,5 +282,8 @@ def main(
         print(f"{PROGRAM}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        # A terminal echoes ^C where the cursor is, which may be after the
+        # purge prompt or the demo's progress line, so start a new line.
+        newline = "\n" if sys.stderr.isatty() else ""
+        print(f"{newline}{PROGRAM}: interrupted", file=sys.stderr)
         return 130

@@ -17,7 +17,7 @@ from .._replies import as_pairs, as_text
 from .._sync import ScheduledSet, SortedSet
 from ..codecs import BytesCodec
 from ..errors import WrongTypeError
-from .output import format_member, format_score, table
+from .output import format_member, format_score, plural_suffix, table
 
 __all__ = ["dead", "info", "peek", "purge", "requeue"]
 
@@ -111,7 +111,9 @@ def dead(client: redis.Redis, name: str, out: TextIO) -> int:
 def requeue(client: redis.Redis, name: str, out: TextIO) -> int:
     """Move every dead letter back into the set with its old score."""
     moved = _view(client, name).requeue_dead_letters()
-    print(f"moved {moved} dead letter{_plural(moved)} back into {name!r}", file=out)
+    print(
+        f"moved {moved} dead letter{plural_suffix(moved)} back into {name!r}", file=out
+    )
     return 0
 
 
@@ -129,13 +131,11 @@ def purge(
     if count == 0:
         print(f"{name!r} has no dead letters", file=out)
         return 0
-    if not confirm(f"Delete {count} dead letter{_plural(count)} of {name!r}?"):
+    if not confirm(f"Delete {count} dead letter{plural_suffix(count)} of {name!r}?"):
         print("nothing deleted", file=out)
         return 1
     deleted = view.purge_dead_letters()
-    print(f"deleted {deleted} dead letter{_plural(deleted)} of {name!r}", file=out)
+    print(
+        f"deleted {deleted} dead letter{plural_suffix(deleted)} of {name!r}", file=out
+    )
     return 0
-
-
-def _plural(count: int) -> str:
-    return "" if count == 1 else "s"

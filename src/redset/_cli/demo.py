@@ -38,7 +38,7 @@ from .._replies import as_text
 from .._sync import ExpiringSet, TimeSortedSet
 from .connection import CommandError, redact
 from .graph import check_seeds, module_imports, walk
-from .output import table
+from .output import plural_suffix, table
 
 __all__ = ["DEFAULT_SEEDS", "RunKeys", "run_demo", "run_worker"]
 
@@ -419,6 +419,7 @@ def _print_summary(
     if repeated:
         again += f" ({', '.join(sorted(set(repeated)))})"
     throughput = len(crawled) / outcome.elapsed if outcome.elapsed else 0.0
+    walked = f"{len(expected)} module{plural_suffix(len(expected))}"
     rows = [
         ("redis", redact(url)),
         ("seeds", ", ".join(seeds)),
@@ -430,7 +431,7 @@ def _print_summary(
         ("left in flight", str(in_flight)),
         ("elapsed", f"{outcome.elapsed:.2f} s"),
         ("throughput", f"{throughput:.0f} modules/s"),
-        ("single-process walk", f"{len(expected)} modules in {walk_elapsed:.2f} s"),
+        ("single-process walk", f"{walked} in {walk_elapsed:.2f} s"),
         ("matches the walk", "yes" if crawled == expected else "no"),
     ]
     python = f"Python {sys.version.split()[0]} at {sys.executable}"

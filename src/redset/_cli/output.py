@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["format_member", "format_score", "table"]
+__all__ = ["format_member", "format_score", "plural_suffix", "table"]
 
 
 # Text that starts like a quoted string or a bytes literal is quoted too, so
@@ -40,6 +40,11 @@ def format_score(score: float) -> str:
     if score.is_integer():
         return str(int(score))
     return repr(score)
+
+
+def plural_suffix(count: int) -> str:
+    """Return the "s" that an English noun takes after ``count``."""
+    return "" if count == 1 else "s"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
