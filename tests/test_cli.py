@@ -627,6 +627,11 @@ def test_demo_matches_single_process_walk(
     assert fields["modules processed twice"] == "0"
     assert fields["worker killed"] == "none"
     assert int(fields["duplicate adds absorbed"]) >= 39
+    crawl_seconds = float(fields["crawl time"].removesuffix(" s"))
+    run_seconds = float(
+        fields["crawl time with worker start-up and shut-down"].removesuffix(" s")
+    )
+    assert run_seconds >= crawl_seconds
     assert list(r.scan_iter(match="redset-demo:*")) == []
 
 
