@@ -400,6 +400,32 @@ def test_claim_passes_undecodable_head(r: redis.Redis, key: str) -> None:
     assert s.claim(lease=30) == []
 
 
+@pytest.mark.parametrize("bad", [1, 2, 3])
+def test_claim_fills_batch_past_dead_letters(
+    r: redis.Redis, key: str, bad: int
+) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff" * n: n for n in range(1, bad + 1)})
+    r.zadd(key, {b"a": 10, b"b": 11, b"c": 12, b"d": 13})
+    leases = s.claim(3, lease=30)
+    assert [lease.item for lease in leases] == ["a", "b", "c"]
+    assert len({lease.token for lease in leases}) == 3
+    assert s.ack_many(leases) == 3
+    assert r.zrange(key, 0, -1) == [b"d"]
+    assert s.dead_letter_count() == bad
+
+
+def test_claim_returns_what_is_left(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff": 1, b"a": 2, b"\xfe": 3})
+    started = time.monotonic()
+    [lease] = s.claim(3, lease=30, timeout=5)
+    # Once a lease is held, claim does not wait for more.
+    assert time.monotonic() - started < 4
+    assert lease.item == "a"
+    assert s.ack(lease) is True
+
+
 def test_claim_ack_duplicates_log_nothing(
     r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
 ) -> None:

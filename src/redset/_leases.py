@@ -255,13 +255,14 @@ class LeaseMixin(Generic[T]):
         due_flag = b"1" if self.due_only else b""
         # The script computes when to poll again only for a caller that waits.
         wait_flag = b"" if give_up is None else b"1"
-        count_argument = b"%d" % checked
+        count_left = checked
+        collected: list[Lease[T]] = []
         while True:
             prefix = os.urandom(8).hex()
             reply = yield from self._lease_script_op(
                 CLAIM,
                 due_flag,
-                count_argument,
+                b"%d" % count_left,
                 seconds,
                 prefix.encode(),
                 wait_flag,
@@ -285,12 +286,21 @@ class LeaseMixin(Generic[T]):
                 claimed = reply[claimed_from:]
                 deadline = as_float(reply[0])
                 leases = yield from self._decode_claimed_op(claimed, deadline, prefix)
-            if claimed and not leases:
-                # Every claimed member went to dead letters: claim again, as
-                # pop and take try the next items.
+            collected += leases
+            claimed_count = len(claimed) // 2
+            if len(leases) < claimed_count and (
+                claimed_count == count_left or not collected
+            ):
+                # Members went to dead letters: claim the next ones in their
+                # place, as pop does. Once some leases are held, the next
+                # polls do not wait.
+                count_left -= len(leases)
+                if collected:
+                    give_up = None
+                    wait_flag = b""
                 continue
-            if leases or give_up is None or checked == 0:
-                return leases
+            if collected or give_up is None or checked == 0:
+                return collected
             remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return []

@@ -181,9 +181,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         One Lua script when items are waiting, as ``pop`` runs, O(M log N)
         for M items. With ``timeout``, an empty set is waited on for up to
         that many seconds, and whatever is there when the first item arrives
-        is returned. When every member removed goes to dead letters, it
-        tries again in the time left. ``take(0)`` returns ``[]`` without a
-        command.
+        is returned. Members that do not decode go to dead letters, and the
+        next items are taken in their place, with one more script each time.
+        When all of them went to dead letters, the wait goes on in the time
+        left. ``take(0)`` returns ``[]`` without a command.
 
         Raises:
             InvalidValueError: ``count`` is negative.
@@ -498,7 +499,7 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         there or the time is up (at most 50 ms between polls). One Lua
         script per poll, O(count * log N) plus the expired leases it returns.
         Members that do not decode go to dead letters, with a WARNING, and
-        the claim goes on to the next ones, as ``pop`` does.
+        the next items are claimed in their place, as ``take`` does.
 
         ``ack`` finishes a lease or leases first, in the same script, so a
         worker loop makes one round trip per item: ``leases =
