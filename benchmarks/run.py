@@ -781,6 +781,12 @@ def _run_all(server: RedisServer, quick: bool) -> int:
         results += bench_claim_ack(client, sizes)
         for name, case in shipped_codecs().items():
             results.append(bench_codec(client, sizes, name, case))
+        if quick:
+            print(
+                "--quick: the runs are short, so ratios are noisy and a target "
+                "marked MISSED here may be met in a full run, which is what "
+                "BENCHMARKS.md records."
+            )
         print_table(
             [
                 "case",
