@@ -86,7 +86,7 @@ def test_serializer_and_bad_arguments(r: redis.Redis, key: str) -> None:
     seen = ExpiringSet(r, key, ttl=60, serializer=json)
     assert seen.add({"url": "x"}) is True
     assert {"url": "x"} in seen
-    for ttl in (0, -1, float("nan"), float("inf")):
+    for ttl in (0, -1, 1e-7, 0.0009, float("nan"), float("inf")):
         with pytest.raises(InvalidValueError):
             ExpiringSet(r, key, ttl=ttl)
         with pytest.raises(InvalidValueError):

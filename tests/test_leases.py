@@ -445,6 +445,11 @@ def test_dead_letters_limit_and_purge(r: redis.Redis, key: str) -> None:
         s.release(lease)
     assert [letter.item for letter in s.dead_letters(limit=2)] == ["a", "b"]
     assert s.dead_letters(limit=0) == []
+    for wrong in (True, 1.0, "1"):
+        with pytest.raises(InvalidTypeError, match="limit must be an int"):
+            s.dead_letters(limit=wrong)  # type: ignore[arg-type]  # checked at run time
+    with pytest.raises(InvalidValueError, match="limit must not be negative"):
+        s.dead_letters(limit=-1)
     assert s.requeue_dead_letters([b"b"]) == 1
     assert s.requeue_dead_letters([b"b"]) == 0
     assert s.requeue_dead_letters([]) == 0
@@ -703,10 +708,22 @@ def test_wait_on_in_flight_due_item_polls_slowly(
         pool.disconnect()
 
 
+def test_shortest_lease_is_one_millisecond(r: redis.Redis, key: str) -> None:
+    clock = FakeClock(1_800_000_000.0)
+    s = SortedSet(r, key, clock=clock)
+    s.add("job")
+    with pytest.raises(InvalidValueError, match="at least 0.001 seconds"):
+        s.claim(lease=0.0009)
+    [lease] = s.claim(lease=0.001)
+    assert lease.deadline > clock.now
+    assert s.extend(lease, 0.001) is True
+    assert s.ack(lease) is True
+
+
 def test_claim_rejects_bad_arguments(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key)
     s.add("job")
-    for lease in (0, -1, float("nan"), float("inf"), 10**400):
+    for lease in (0, -1, 1e-7, 0.0009, float("nan"), float("inf"), 10**400):
         with pytest.raises(InvalidValueError):
             s.claim(lease=lease)
         with pytest.raises(InvalidValueError):

@@ -177,8 +177,16 @@ def wait_until_hint(wait: float, now: float, *hints: Any) -> float:
     return wait
 
 
+# Shortest lease, lease extension or ExpiringSet TTL accepted, in seconds. A
+# deadline is now plus the duration, and near today's Unix time (1.8e9)
+# doubles are about 2.4e-7 apart, so a much shorter duration could give a
+# deadline equal to now: a lease that ends as it begins, after counting a
+# delivery. One millisecond is also the resolution of Redis key expiry.
+MIN_SECONDS = 0.001
+
+
 def check_seconds(value: object, name: str) -> float:
-    """Return a positive, finite number of seconds, or raise."""
+    """Return a finite number of seconds of at least MIN_SECONDS, or raise."""
     # int and float come first in the tuple, so the common case never
     # reaches the slower ABC test.
     if isinstance(value, bool) or not isinstance(value, (int, float, numbers.Real)):
@@ -192,6 +200,10 @@ def check_seconds(value: object, name: str) -> float:
     if not 0 < seconds < math.inf:
         raise InvalidValueError(
             f"{name} must be a positive, finite number of seconds, got {value!r}"
+        )
+    if seconds < MIN_SECONDS:
+        raise InvalidValueError(
+            f"{name} must be at least {MIN_SECONDS} seconds, got {value!r}"
         )
     return seconds
 
@@ -448,14 +460,11 @@ class LeaseMixin(Generic[T]):
     def _dead_letters_op(self, limit: object) -> Operation[list[DeadLetter[T]]]:
         if limit is None:
             stop = -1
-        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise InvalidValueError(
-                f"limit must be a non-negative int or None, got {limit!r}"
-            )
-        elif limit == 0:
-            return []
         else:
-            stop = limit - 1
+            checked = check_count(limit, "limit")
+            if checked == 0:
+                return []
+            stop = checked - 1
         reply = yield from self._lease_script_op(DEAD_LETTERS, stop)
         letters: list[DeadLetter[T]] = []
         for i in range(0, len(reply), 3):

@@ -509,7 +509,7 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
 
         Raises:
             InvalidValueError: ``count`` is negative or ``lease`` is not a
-                positive number of seconds.
+                finite number of seconds of at least 0.001.
             InvalidTypeError: ``ack`` holds something other than a Lease.
         """
         return self._run(self._claim_op(count, lease, timeout, ack))
