@@ -712,7 +712,7 @@ def test_shortest_lease_is_one_millisecond(r: redis.Redis, key: str) -> None:
     clock = FakeClock(1_800_000_000.0)
     s = SortedSet(r, key, clock=clock)
     s.add("job")
-    with pytest.raises(InvalidValueError, match="at least 0.001 seconds"):
+    with pytest.raises(InvalidValueError, match=r"at least 0\.001 seconds"):
         s.claim(lease=0.0009)
     [lease] = s.claim(lease=0.001)
     assert lease.deadline > clock.now
