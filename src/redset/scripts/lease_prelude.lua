@@ -125,10 +125,8 @@ end
 -- Finish the leases given as member, token pairs in ARGV[first], ...:
 -- forget each item whose lease the caller still holds. Returns the number
 -- of leases finished. An item added while in flight is in the set already,
--- and is handed out again from then on. `claim_follows` is true when the
--- script goes on to claim, which writes the set and, with max_attempts, the
--- dead letters: those keys are read before the acks change anything.
-local function finish_leases(first, claim_follows)
+-- and is handed out again from then on.
+local function finish_leases(first)
   local members = {}
   for i = first, #ARGV, 2 do
     members[#members + 1] = ARGV[i]
@@ -158,13 +156,6 @@ local function finish_leases(first, claim_follows)
   -- ack before any change. A KEYS[2] of another type fails every lease
   -- script until it is deleted, and here it costs only the counts of the
   -- items being acked, which the ack deletes anyway.
-  if claim_follows then
-    redis.call('ZCARD', waiting)
-    if max_attempts then
-      redis.call('ZCARD', dead)
-      redis.call('HLEN', dead_info)
-    end
-  end
   call_sliced('HDEL', attempts, '', done)
   hashes_checked = true
   call_sliced('ZREM', leases, '', done)
