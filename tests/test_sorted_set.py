@@ -29,7 +29,6 @@ from redset import (
     TimeSortedSet,
     WrongTypeError,
 )
-from redset._leases import POP
 from redset._protocol import Command, Operation
 from redset.asyncio import SortedSet as AsyncSortedSet
 
@@ -523,55 +522,6 @@ def test_take_waits_after_dead_letters(r: redis.Redis, key: str) -> None:
     assert s.take(2, timeout=0.3) == []
     assert time.monotonic() - started >= 0.25
     assert r.zcard(s.dead_letter_key) == 1
-
-
-@pytest.mark.parametrize("bad", [1, 2, 3])
-def test_take_fills_batch_past_dead_letters(r: redis.Redis, key: str, bad: int) -> None:
-    s = SortedSet(r, key)
-    r.zadd(key, {b"\xff" * n: n for n in range(1, bad + 1)})
-    r.zadd(key, {b"a": 10, b"b": 11, b"c": 12, b"d": 13})
-    assert s.take(3) == ["a", "b", "c"]
-    assert r.zrange(key, 0, -1) == [b"d"]
-    assert r.zcard(s.dead_letter_key) == bad
-
-
-def test_take_returns_what_is_left(r: redis.Redis, key: str) -> None:
-    s = SortedSet(r, key)
-    r.zadd(key, {b"\xff": 1, b"a": 2, b"\xfe": 3})
-    assert s.take(3, timeout=5) == ["a"]
-    assert len(s) == 0
-
-
-class FailingSecondRound(redis.Redis):
-    """A client whose second pop script of a take fails."""
-
-    scripts = 0
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        if args[0] == "EVALSHA" and args[1] == POP.sha_bytes:
-            self.scripts += 1
-            if self.scripts == 2:
-                raise redis.ConnectionError("connection dropped on purpose")
-        return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-
-
-@pytest.mark.single_server
-def test_take_failure_restores_earlier_rounds(r: redis.Redis, key: str) -> None:
-    pool = redis.ConnectionPool(
-        connection_class=r.connection_pool.connection_class,
-        **r.connection_pool.connection_kwargs,
-    )
-    client = FailingSecondRound(connection_pool=pool)
-    try:
-        s = SortedSet(client, key)
-        r.zadd(key, {b"\xff": 1, b"a": 2, b"b": 3})
-        with pytest.raises(redis.ConnectionError):
-            s.take(2)
-    finally:
-        client.close()
-        pool.disconnect()
-    # "a" was taken in the first round but never reached the caller.
-    assert r.zrange(key, 0, -1, withscores=True) == [(b"a", 2.0), (b"b", 3.0)]
 
 
 def test_contains_unencodable_is_false(r: redis.Redis, key: str) -> None:

@@ -662,10 +662,9 @@ class SetCore(LeaseMixin[T]):
 
     def _decode_popped_op(
         self, pairs: Sequence[tuple[bytes, float]]
-    ) -> Operation[list[tuple[T, bytes, float]]]:
+    ) -> Operation[list[tuple[T, float]]]:
         """Decode popped pairs; those that do not decode go to dead letters.
 
-        Returns (item, member, score) for each pair that decodes, in order.
         The pairs have already left Redis, so when anything fails before they
         reach the caller (the dead-letter write, or an exception such as
         KeyboardInterrupt from a codec), they are put back at their scores
@@ -675,12 +674,12 @@ class SetCore(LeaseMixin[T]):
         the dead-letter write is on the wire reaches the driver, not this
         operation, so the batch is not put back: such a pop is at most once.
         """
-        decoded: list[tuple[T, bytes, float]] = []
+        decoded: list[tuple[T, float]] = []
         undecodable: list[tuple[bytes, float]] = []
         try:
             for member, score in pairs:
                 try:
-                    decoded.append((self._decode(member), member, score))
+                    decoded.append((self._decode(member), score))
                 except DecodeError:
                     undecodable.append((member, score))
             if undecodable:
@@ -720,32 +719,15 @@ class SetCore(LeaseMixin[T]):
         if checked == 0:
             return []
         deadline = None if seconds is None else time.monotonic() + seconds
-        count_left = checked
-        # The items already popped, which go back into the set when a later
-        # round fails before they reach the caller.
-        popped: list[tuple[T, bytes, float]] = []
-        try:
-            while True:
-                pairs = yield from self._pop_raw_op(count_left, seconds)
-                decoded = yield from self._decode_popped_op(pairs)
-                popped += decoded
-                if len(decoded) == len(pairs) or (popped and len(pairs) < count_left):
-                    return [item for item, _, _ in popped]
-                # Members went to dead letters: take the next ones in their
-                # place, as pop does. Once some items are popped, the next
-                # rounds do not wait. Before that, they wait in the time left.
-                count_left -= len(decoded)
-                if popped:
-                    seconds = None
-                elif deadline is not None:
-                    seconds = max(deadline - time.monotonic(), 0.0) or None
-        except GeneratorExit:
-            raise
-        except BaseException:
-            yield from self._restore_popped_op(
-                [(member, score) for _, member, score in popped]
-            )
-            raise
+        while True:
+            pairs = yield from self._pop_raw_op(checked, seconds)
+            decoded = yield from self._decode_popped_op(pairs)
+            if decoded or not pairs:
+                return [item for item, _ in decoded]
+            # Every member went to dead letters: try the next ones in the time
+            # left, as pop does.
+            if deadline is not None:
+                seconds = max(deadline - time.monotonic(), 0.0) or None
 
     def _pop_op(self, timeout: float | None) -> Operation[T]:
         seconds = check_timeout(timeout)

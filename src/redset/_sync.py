@@ -181,10 +181,12 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         One Lua script when items are waiting, as ``pop`` runs, O(M log N)
         for M items. With ``timeout``, an empty set is waited on for up to
         that many seconds, and whatever is there when the first item arrives
-        is returned. Members that do not decode go to dead letters, and the
-        next items are taken in their place, with one more script each time.
-        When all of them went to dead letters, the wait goes on in the time
-        left. ``take(0)`` returns ``[]`` without a command.
+        is returned. Members that do not decode go to dead letters and are
+        not replaced, so the list can be shorter than ``count`` while items
+        wait: a take that fetched replacements would hold items that a
+        KeyboardInterrupt could lose. When every member removed went to dead
+        letters, the take tries again in the time left. ``take(0)`` returns
+        ``[]`` without a command.
 
         Raises:
             InvalidValueError: ``count`` is negative.
