@@ -14,6 +14,7 @@ import redis.asyncio
 import redset.asyncio
 from clocks import FakeClock
 from redset import (
+    BytesCodec,
     DeadLetter,
     EmptyError,
     InvalidTypeError,
@@ -424,6 +425,63 @@ def test_claim_returns_what_is_left(r: redis.Redis, key: str) -> None:
     assert time.monotonic() - started < 4
     assert lease.item == "a"
     assert s.ack(lease) is True
+
+
+class TickingClock(FakeClock):
+    """A clock that moves 10 seconds on from each reading to the next."""
+
+    def __call__(self) -> float:
+        self.now += 10
+        return self.now
+
+
+@pytest.mark.timeout(30)  # the claim looped forever when burying failed
+def test_claim_keeps_newest_lease_of_member(r: redis.Redis, key: str) -> None:
+    # Each script reads a later time, so the lease on "a" from the first
+    # round has ended when the second round claims again.
+    s = SortedSet(r, key, clock=TickingClock())
+    r.zadd(key, {b"\xff": 1, b"\xfe": 2, b"a": 3, b"b": 4, b"c": 5})
+    leases = s.claim(3, lease=5)
+    assert [lease.item for lease in leases] == ["a", "b"]
+    [newest_a, lease_b] = leases
+    assert newest_a.attempts == 2
+    assert lease_b.attempts == 1
+    assert r.zrange(key, 0, -1) == [b"c"]
+    assert s.dead_letter_count() == 2
+
+
+def test_bury_after_lease_ended(r: redis.Redis, key: str) -> None:
+    clock = FakeClock()
+    raw = SortedSet(r, key, clock=clock, codec=BytesCodec())
+    s = SortedSet(r, key, clock=clock)
+    r.zadd(key, {b"\xff": 1, b"\xfe": 2})
+    first, second = raw.claim(2, lease=5)
+    clock.now += 10
+    # Still in flight under the caller's token, though expired.
+    assert s._run(s._bury_op([(first.member, None, first.token)])) is None
+    assert [letter.member for letter in s.dead_letters()] == [b"\xff"]
+    # Back in the set after its lease ended.
+    assert len(s) == 1
+    s._run(s._bury_op([(second.member, None, second.token)]))
+    assert len(s) == 0
+    assert s.dead_letter_count() == 2
+
+
+def test_bury_skips_member_claimed_again(
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    raw = SortedSet(r, key, clock=clock, codec=BytesCodec())
+    s = SortedSet(r, key, clock=clock)
+    r.zadd(key, {b"\xff": 1})
+    [stale] = raw.claim(lease=5)
+    clock.now += 10
+    [current] = raw.claim(lease=5)
+    with caplog.at_level(logging.WARNING, logger="redset"):
+        s._run(s._bury_op([(stale.member, None, stale.token)]))
+    assert "does not decode" not in caplog.text
+    assert s.dead_letter_count() == 0
+    assert raw.ack(current) is True
 
 
 def test_claim_ack_duplicates_log_nothing(
@@ -871,6 +929,33 @@ def test_purge_wrong_type_deletes_nothing(r: redis.Redis, key: str, index: int) 
     assert r.get(s._lease_keys[index]) == b"oops"
     other = DEAD_INFO if index == DEAD else DEAD
     assert r.exists(s._lease_keys[other]) == 1
+
+
+def test_claim_ack_ignores_dead_letters_without_max_attempts(
+    r: redis.Redis, key: str
+) -> None:
+    # Without max_attempts nothing is written to the dead letters when a
+    # lease ends, so their keys' types do not matter there.
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock)
+    s.update(["job", "late", "next"])
+    [lease] = s.claim(lease=30)
+    assert s.claim(lease=1)
+    clock.now += 2
+    make_string(r, s._lease_keys[DEAD])
+    leases = s.claim(2, lease=30, ack=lease)
+    assert sorted(held.item for held in leases) == ["late", "next"]
+    assert s.ack(lease) is False
+
+
+def test_ack_wrong_type_leases_keeps_counts(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 5)
+    [lease] = s.claim(lease=30)
+    make_string(r, s._lease_keys[LEASES])
+    with pytest.raises(WrongTypeError):
+        s.ack(lease)
+    assert r.hgetall(s._lease_keys[ATTEMPTS]) == {b"job": b"1"}
 
 
 @pytest.mark.parametrize("index", [SET, DEAD_INFO])

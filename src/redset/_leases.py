@@ -268,7 +268,10 @@ class LeaseMixin(Generic[T]):
         # The script computes when to poll again only for a caller that waits.
         wait_flag = b"" if give_up is None else b"1"
         count_left = checked
-        collected: list[Lease[T]] = []
+        # Leases by member. A lease that ends before the call returns puts its
+        # item back in the set, where a later round can claim it again: only
+        # the newer lease is still held, so it replaces the older.
+        collected: dict[bytes, Lease[T]] = {}
         while True:
             prefix = os.urandom(8).hex()
             reply = yield from self._lease_script_op(
@@ -298,7 +301,8 @@ class LeaseMixin(Generic[T]):
                 claimed = reply[claimed_from:]
                 deadline = as_float(reply[0])
                 leases = yield from self._decode_claimed_op(claimed, deadline, prefix)
-            collected += leases
+            for held in leases:
+                collected[held.member] = held
             claimed_count = len(claimed) // 2
             if len(leases) < claimed_count and (
                 claimed_count == count_left or not collected
@@ -306,13 +310,13 @@ class LeaseMixin(Generic[T]):
                 # Members went to dead letters: claim the next ones in their
                 # place, as pop does. Once some leases are held, the next
                 # polls do not wait.
-                count_left -= len(leases)
+                count_left = checked - len(collected)
                 if collected:
                     give_up = None
                     wait_flag = b""
                 continue
             if collected or give_up is None or checked == 0:
-                return collected
+                return list(collected.values())
             remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return []
@@ -384,11 +388,12 @@ class LeaseMixin(Generic[T]):
         arguments: list[Any] = [REASON_UNDECODABLE]
         for member, score, token in members:
             arguments += [member, "" if score is None else score, token]
-        yield from self._lease_script_op(BURY, *arguments)
-        for member, _, _ in members:
+        # A claimed member that another consumer holds by now is not moved.
+        moved = yield from self._lease_script_op(BURY, *arguments)
+        for member in moved:
             logger.warning(
                 "Moved member %r of %r to dead letters %r: it does not decode",
-                member[:200],
+                as_bytes(member)[:200],
                 self._name,
                 self._dead_key,
             )

@@ -3,18 +3,40 @@
 -- ARGV[5], ARGV[6], ARGV[7], ...: member, score, token, ... where the token
 -- is that of the caller's lease on the member, or "" for a popped member.
 -- A claimed member has score "": its score when claimed is used.
--- Returns the number of members moved.
+-- Returns the members moved.
+--
+-- A claimed member moves even when its lease has ended since the claim:
+-- while the lease-info hash still has the caller's token, nobody else holds
+-- it, and when the lease ended and the member went back into the set, it is
+-- taken from the set. Otherwise a lease shorter than the round trip would
+-- return the member to the set before this script ran, and the caller's
+-- claim would meet it again and again. A member that another consumer has
+-- claimed since is left to that consumer.
 check_types()
-local moved = 0
+local moved = {}
 for i = 5, #ARGV, 3 do
   local member, score, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if token == '' or owns(member, token) then
-    if token ~= '' then
-      score = claimed_score(member)
-      forget_lease(member)
+  local found = token == ''
+  if not found then
+    local info = redis.call('HGET', lease_info, member)
+    if info then
+      local lease_token, _, claimed = split_info(info)
+      if lease_token == token then
+        score = claimed
+        forget_lease(member)
+        found = true
+      end
+    else
+      score = redis.call('ZSCORE', waiting, member)
+      if score then
+        redis.call('ZREM', waiting, member)
+        found = true
+      end
     end
+  end
+  if found then
     bury(member, score, redis.call('HGET', attempts, member) or 0, ARGV[4])
-    moved = moved + 1
+    moved[#moved + 1] = member
   end
 end
 return moved

@@ -18,8 +18,8 @@
 -- nothing the caller has already.
 -- The acks write first. Reading the keys that only the claim writes makes
 -- a key of another Redis type raise WRONGTYPE before the acks change
--- anything. With max_attempts, the claim may move expired leases to dead
--- letters.
+-- anything. Only with max_attempts can the claim move expired leases to
+-- dead letters (see end_lease).
 if #ARGV >= 9 then
   redis.call('ZCARD', waiting)
   if max_attempts then

@@ -65,20 +65,24 @@ local hashes_checked = false
 -- Read every key of the set once, so that a key holding another Redis type
 -- raises WRONGTYPE before the script changes anything. Redis keeps the
 -- writes a script made before an error, so each script that ends leases or
--- moves dead letters calls this before its first write.
-local types_checked = false
-local function check_types()
-  if types_checked then
-    return
+-- moves dead letters calls this before its first write. With
+-- `skip_dead_letters`, the two dead-letter keys are not read, for a caller
+-- that will not write them.
+local set_checked, dead_letters_checked = false, false
+local function check_types(skip_dead_letters)
+  if not set_checked then
+    redis.call('ZCARD', waiting)
+    redis.call('ZCARD', leases)
+    redis.call('HLEN', lease_info)
+    redis.call('HLEN', attempts)
+    set_checked = true
+    hashes_checked = true
   end
-  redis.call('ZCARD', waiting)
-  redis.call('ZCARD', leases)
-  redis.call('HLEN', lease_info)
-  redis.call('HLEN', attempts)
-  redis.call('ZCARD', dead)
-  redis.call('HLEN', dead_info)
-  types_checked = true
-  hashes_checked = true
+  if not (skip_dead_letters or dead_letters_checked) then
+    redis.call('ZCARD', dead)
+    redis.call('HLEN', dead_info)
+    dead_letters_checked = true
+  end
 end
 
 -- Split a KEYS[3] value into the lease's token, its deadline and the
@@ -151,11 +155,10 @@ local function finish_leases(first)
     return 0
   end
 
-  -- HMGET has read KEYS[3], so only the first two writes can raise
-  -- WRONGTYPE. The counts go first: a KEYS[4] of another type then fails the
-  -- ack before any change. A KEYS[2] of another type fails every lease
-  -- script until it is deleted, and here it costs only the counts of the
-  -- items being acked, which the ack deletes anyway.
+  -- HMGET has read KEYS[3] and ZCARD reads KEYS[2], so only the first write
+  -- can raise WRONGTYPE: an HDEL on KEYS[4] of another type fails the ack
+  -- before any change.
+  redis.call('ZCARD', leases)
   call_sliced('HDEL', attempts, '', done)
   hashes_checked = true
   call_sliced('ZREM', leases, '', done)
@@ -169,7 +172,8 @@ end
 -- merges the two scores (see return_flag). A dead letter stays in the set
 -- then, because that add asked for the work again.
 local function end_lease(member, score)
-  check_types()
+  -- Only an item that has used up max_attempts goes to dead letters.
+  check_types(not max_attempts)
   forget_lease(member)
   local count = tonumber(redis.call('HGET', attempts, member) or 0)
   if max_attempts and count >= max_attempts then
