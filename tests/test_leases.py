@@ -450,6 +450,10 @@ def test_claim_keeps_newest_lease_of_member(r: redis.Redis, key: str) -> None:
     assert s.dead_letter_count() == 2
 
 
+def bury_claimed(s: SortedSet[str], lease: Lease[bytes]) -> None:
+    s._run(s._bury_op([(lease.member, None, lease.token, lease.attempts)]))
+
+
 def test_bury_after_lease_ended(r: redis.Redis, key: str) -> None:
     clock = FakeClock()
     raw = SortedSet(r, key, clock=clock, codec=BytesCodec())
@@ -458,17 +462,18 @@ def test_bury_after_lease_ended(r: redis.Redis, key: str) -> None:
     first, second = raw.claim(2, lease=5)
     clock.now += 10
     # Still in flight under the caller's token, though expired.
-    assert s._run(s._bury_op([(first.member, None, first.token)])) is None
+    bury_claimed(s, first)
     assert [letter.member for letter in s.dead_letters()] == [b"\xff"]
-    # Back in the set after its lease ended.
+    # Back in the set after its lease ended, with the caller's count.
     assert len(s) == 1
-    s._run(s._bury_op([(second.member, None, second.token)]))
+    bury_claimed(s, second)
     assert len(s) == 0
     assert s.dead_letter_count() == 2
 
 
+@pytest.mark.parametrize("then", ["hold", "release", "ack and add"])
 def test_bury_skips_member_claimed_again(
-    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture
+    r: redis.Redis, key: str, caplog: pytest.LogCaptureFixture, then: str
 ) -> None:
     clock = FakeClock()
     raw = SortedSet(r, key, clock=clock, codec=BytesCodec())
@@ -477,11 +482,19 @@ def test_bury_skips_member_claimed_again(
     [stale] = raw.claim(lease=5)
     clock.now += 10
     [current] = raw.claim(lease=5)
+    if then == "release":
+        assert raw.release(current) is True
+    elif then == "ack and add":
+        assert raw.ack(current) is True
+        raw.add(b"\xff", 2)
     with caplog.at_level(logging.WARNING, logger="redset"):
-        s._run(s._bury_op([(stale.member, None, stale.token)]))
+        bury_claimed(s, stale)
     assert "does not decode" not in caplog.text
     assert s.dead_letter_count() == 0
-    assert raw.ack(current) is True
+    if then == "hold":
+        assert raw.ack(current) is True
+    else:
+        assert r.zrange(key, 0, -1) == [b"\xff"]
 
 
 def test_claim_ack_duplicates_log_nothing(
@@ -955,6 +968,37 @@ def test_ack_wrong_type_leases_keeps_counts(r: redis.Redis, key: str) -> None:
     make_string(r, s._lease_keys[LEASES])
     with pytest.raises(WrongTypeError):
         s.ack(lease)
+    assert r.hgetall(s._lease_keys[ATTEMPTS]) == {b"job": b"1"}
+
+
+@pytest.mark.parametrize(
+    ("operation", "index"),
+    [("dead_letters", DEAD), ("dead_letters", DEAD_INFO), ("dead_letter_count", DEAD)],
+)
+def test_dead_letter_read_wrong_type_keeps_lease(
+    r: redis.Redis, key: str, operation: str, index: int
+) -> None:
+    # Without max_attempts, an ended lease never goes to dead letters, so
+    # these reads must check the dead-letter keys themselves.
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock)
+    s.add("job", 5)
+    s.claim(lease=1)
+    clock.now += 2
+    make_string(r, s._lease_keys[index])
+    with pytest.raises(WrongTypeError):
+        getattr(s, operation)()
+    assert r.zrange(s._lease_keys[LEASES], 0, -1) == [b"job"]
+    assert r.zrange(key, 0, -1) == []
+
+
+def test_discard_wrong_type_keeps_count(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add("job", 5)
+    assert s.release(s.claim(lease=30)[0]) is True
+    make_string(r, key)
+    with pytest.raises(WrongTypeError):
+        s.discard("job")
     assert r.hgetall(s._lease_keys[ATTEMPTS]) == {b"job": b"1"}
 
 

@@ -362,32 +362,34 @@ class LeaseMixin(Generic[T]):
         The n-th member's token is ``<prefix>:<n>``, as the script made it.
         """
         leases: list[Lease[T]] = []
-        undecodable: list[tuple[bytes, str]] = []
+        undecodable: list[tuple[bytes, float | None, str, int]] = []
         for n, i in enumerate(range(0, len(flat), 2), start=1):
             member = as_bytes(flat[i])
             token = f"{prefix}:{n}"
+            attempts = int(flat[i + 1])
             try:
                 item = self._decode(member)
             except DecodeError:
-                undecodable.append((member, token))
+                undecodable.append((member, None, token, attempts))
                 continue
-            leases.append(Lease(item, member, token, deadline, int(flat[i + 1])))
+            leases.append(Lease(item, member, token, deadline, attempts))
         if undecodable:
-            yield from self._bury_op([(m, None, t) for m, t in undecodable])
+            yield from self._bury_op(undecodable)
         return leases
 
     def _bury_op(
-        self, members: Sequence[tuple[bytes, float | None, str]]
+        self, members: Sequence[tuple[bytes, float | None, str, int]]
     ) -> Operation[None]:
         """Move members that do not decode to dead letters, and log each one.
 
-        Each entry is (member, score, token). A claimed member comes with its
-        lease token and no score, because the server kept its score. A popped
-        member comes with its score and an empty token.
+        Each entry is (member, score, token, attempts). A claimed member comes
+        with its lease token and delivery count and no score, because the
+        server kept its score. A popped member comes with its score, an
+        empty token and 0.
         """
         arguments: list[Any] = [REASON_UNDECODABLE]
-        for member, score, token in members:
-            arguments += [member, "" if score is None else score, token]
+        for member, score, token, attempts in members:
+            arguments += [member, "" if score is None else score, token, attempts]
         # A claimed member that another consumer holds by now is not moved.
         moved = yield from self._lease_script_op(BURY, *arguments)
         for member in moved:

@@ -501,7 +501,7 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         there or the time is up (at most 50 ms between polls). One Lua
         script per poll, O(count * log N) plus the expired leases it returns.
         Members that do not decode go to dead letters, with a WARNING, and
-        the next items are claimed in their place, as ``take`` does.
+        the next items are claimed in their place, as ``pop`` does.
 
         ``ack`` finishes a lease or leases first, in the same script, so a
         worker loop makes one round trip per item: ``leases =

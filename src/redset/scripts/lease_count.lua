@@ -2,8 +2,13 @@
 -- ARGV[4]: "waiting" (every member of the set), "due" (members a pop could
 -- hand out now: score at most now and not in flight), "in_flight" (members
 -- under a lease) or "dead" (dead letters).
-local busy = reclaim()
 local counted = ARGV[4]
+if counted == 'dead' then
+  -- Without max_attempts, reclaim() does not read this key before it
+  -- writes, so a key of another Redis type would raise after leases ended.
+  redis.call('ZCARD', dead)
+end
+local busy = reclaim()
 if counted == 'due' then
   local now = exact(clock())
   local due = redis.call('ZCOUNT', waiting, '-inf', now)
