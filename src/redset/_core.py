@@ -658,7 +658,7 @@ class SetCore(LeaseMixin[T]):
 
     def _dead_letter_op(self, pairs: Sequence[tuple[bytes, float]]) -> Operation[None]:
         """Move popped members that do not decode to the dead-letter set."""
-        yield from self._bury_op([(member, score, "", 0) for member, score in pairs])
+        yield from self._bury_op([(member, score, "") for member, score in pairs])
 
     def _decode_popped_op(
         self, pairs: Sequence[tuple[bytes, float]]

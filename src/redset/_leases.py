@@ -362,35 +362,33 @@ class LeaseMixin(Generic[T]):
         The n-th member's token is ``<prefix>:<n>``, as the script made it.
         """
         leases: list[Lease[T]] = []
-        undecodable: list[tuple[bytes, float | None, str, int]] = []
+        undecodable: list[tuple[bytes, float | None, str]] = []
         for n, i in enumerate(range(0, len(flat), 2), start=1):
             member = as_bytes(flat[i])
             token = f"{prefix}:{n}"
-            attempts = int(flat[i + 1])
             try:
                 item = self._decode(member)
             except DecodeError:
-                undecodable.append((member, None, token, attempts))
+                undecodable.append((member, None, token))
                 continue
-            leases.append(Lease(item, member, token, deadline, attempts))
+            leases.append(Lease(item, member, token, deadline, int(flat[i + 1])))
         if undecodable:
             yield from self._bury_op(undecodable)
         return leases
 
     def _bury_op(
-        self, members: Sequence[tuple[bytes, float | None, str, int]]
+        self, members: Sequence[tuple[bytes, float | None, str]]
     ) -> Operation[None]:
         """Move members that do not decode to dead letters, and log each one.
 
-        Each entry is (member, score, token, attempts). A claimed member comes
-        with its lease token and delivery count and no score, because the
-        server kept its score. A popped member comes with its score, an
-        empty token and 0.
+        Each entry is (member, score, token). A claimed member comes with its
+        lease token and no score, because the server kept its score. A popped
+        member comes with its score and an empty token.
         """
         arguments: list[Any] = [REASON_UNDECODABLE]
-        for member, score, token, attempts in members:
-            arguments += [member, "" if score is None else score, token, attempts]
-        # A claimed member that another consumer holds by now is not moved.
+        for member, score, token in members:
+            arguments += [member, "" if score is None else score, token]
+        # A claimed member whose lease a script has ended since is not moved.
         moved = yield from self._lease_script_op(BURY, *arguments)
         for member in moved:
             logger.warning(

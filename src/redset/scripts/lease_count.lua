@@ -4,9 +4,10 @@
 -- under a lease) or "dead" (dead letters).
 local counted = ARGV[4]
 if counted == 'dead' then
-  -- Without max_attempts, reclaim() does not read this key before it
+  -- Without max_attempts, reclaim() does not read these keys before it
   -- writes, so a key of another Redis type would raise after leases ended.
   redis.call('ZCARD', dead)
+  redis.call('HLEN', dead_info)
 end
 local busy = reclaim()
 if counted == 'due' then
