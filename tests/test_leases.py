@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -678,6 +680,24 @@ def test_settle_pop_keeps_score_in_set(r: redis.Redis, key: str, policy: str) ->
     assert s.score("job") == 5.0
 
 
+ClientType = TypeVar("ClientType", bound=redis.Redis)
+
+
+@contextmanager
+def client_like(r: redis.Redis, client_class: type[ClientType]) -> Iterator[ClientType]:
+    """Yield a ``client_class`` client on a new pool to the server of ``r``."""
+    pool = redis.ConnectionPool(
+        connection_class=r.connection_pool.connection_class,
+        **r.connection_pool.connection_kwargs,
+    )
+    client = client_class(connection_pool=pool)
+    try:
+        yield client
+    finally:
+        client.close()
+        pool.disconnect()
+
+
 class FailAfterBzpopmin(redis.Redis):
     """A client whose next script call after a BZPOPMIN reply fails once."""
 
@@ -699,23 +719,19 @@ class FailAfterBzpopmin(redis.Redis):
 def test_blocking_take_restores_item_on_error(
     r: redis.Redis, key: str, failing: str
 ) -> None:
-    pool = redis.ConnectionPool(
-        connection_class=r.connection_pool.connection_class,
-        **r.connection_pool.connection_kwargs,
-    )
-    client = FailAfterBzpopmin(connection_pool=pool)
-    client.fail_script = (SETTLE_BLOCKING_POP if failing == "settle" else POP).sha_bytes
-    s = SortedSet(client, key)
-    assert s.take(1) == []  # loads the scripts
-    timer = threading.Timer(0.2, lambda: r.zadd(key, {"x": 1}))
-    timer.start()
-    try:
-        with pytest.raises(redis.ConnectionError):
-            s.take(3, timeout=3)
-    finally:
-        timer.join()
-        client.close()
-        pool.disconnect()
+    with client_like(r, FailAfterBzpopmin) as client:
+        client.fail_script = (
+            SETTLE_BLOCKING_POP if failing == "settle" else POP
+        ).sha_bytes
+        s = SortedSet(client, key)
+        assert s.take(1) == []  # loads the scripts
+        timer = threading.Timer(0.2, lambda: r.zadd(key, {"x": 1}))
+        timer.start()
+        try:
+            with pytest.raises(redis.ConnectionError):
+                s.take(3, timeout=3)
+        finally:
+            timer.join()
     # "x" never reached the caller, so it is back in the set.
     assert r.zrange(key, 0, -1, withscores=True) == [(b"x", 1.0)]
 
@@ -779,12 +795,7 @@ class CountingScripts(redis.Redis):
 def test_wait_on_in_flight_due_item_polls_slowly(
     r: redis.Redis, key: str, operation: str
 ) -> None:
-    pool = redis.ConnectionPool(
-        connection_class=r.connection_pool.connection_class,
-        **r.connection_pool.connection_kwargs,
-    )
-    client = CountingScripts(connection_pool=pool)
-    try:
+    with client_like(r, CountingScripts) as client:
         s = ScheduledSet(client, key)
         s.add("x")
         [lease] = s.claim(lease=60)
@@ -800,9 +811,6 @@ def test_wait_on_in_flight_due_item_polls_slowly(
         # hundreds.
         assert client.scripts < 30
         assert s.ack(lease) is True
-    finally:
-        client.close()
-        pool.disconnect()
 
 
 def test_shortest_lease_is_one_millisecond(r: redis.Redis, key: str) -> None:
