@@ -510,6 +510,54 @@ def test_bury_skips_member_claimed_again(
         assert r.zrange(key, 0, -1) == [b"\xff"]
 
 
+class ReclaimingCodec:
+    """Text, except that b"bad" fails to decode only after its lease ended
+    and another client's script returned it to the set."""
+
+    def __init__(self, clock: FakeClock, other: SortedSet[bytes]) -> None:
+        self.clock = clock
+        self.other = other
+
+    def encode(self, value: str, /) -> bytes:
+        return value.encode()
+
+    def decode(self, data: bytes, /) -> str:
+        if data == b"bad":
+            self.clock.now += 10
+            assert len(self.other) >= 1  # reclaims the expired lease
+            raise ValueError("not a valid member")
+        return data.decode()
+
+
+@pytest.mark.parametrize("timeout", [None, 0.3])
+def test_claim_stops_when_bury_misses(
+    r: redis.Redis, key: str, timeout: float | None
+) -> None:
+    clock = FakeClock()
+    other = SortedSet(r, key, clock=clock, codec=BytesCodec())
+    s = SortedSet(r, key, clock=clock, codec=ReclaimingCodec(clock, other))
+    r.zadd(key, {b"bad": 1})
+    scripts = 0
+    original = r.execute_command
+
+    def counting(*args: Any, **options: Any) -> Any:
+        nonlocal scripts
+        scripts += args[0] == "EVALSHA"
+        if scripts > 200:
+            raise RuntimeError("claim keeps claiming the same member")
+        return original(*args, **options)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+
+    r.execute_command = counting  # type: ignore[method-assign]  # counts commands
+    try:
+        assert s.claim(lease=5, timeout=timeout) == []
+    finally:
+        r.execute_command = original  # type: ignore[method-assign]
+    # Without a timeout the claim returns at once. With one, it polls every
+    # 50 ms and claims the member again each time.
+    assert scripts < 40
+    assert r.zrange(key, 0, -1) == [b"bad"]
+
+
 def test_popped_bury_keeps_later_delivery_count(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key, max_attempts=1)
     raw = SortedSet(r, key, codec=BytesCodec(), max_attempts=1)

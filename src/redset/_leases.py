@@ -297,24 +297,35 @@ class LeaseMixin(Generic[T]):
                 hints = reply[claimed_from:]
                 claimed: Sequence[Any] = []
                 leases: list[Lease[T]] = []
+                moved = 0
             else:
                 claimed = reply[claimed_from:]
                 deadline = as_float(reply[0])
-                leases = yield from self._decode_claimed_op(claimed, deadline, prefix)
+                leases, moved = yield from self._decode_claimed_op(
+                    claimed, deadline, prefix
+                )
             for held in leases:
                 collected[held.member] = held
             claimed_count = len(claimed) // 2
-            if len(leases) < claimed_count and (
-                claimed_count == count_left or not collected
-            ):
-                # Members went to dead letters: claim the next ones in their
-                # place, as pop does. Once some leases are held, the next
-                # polls do not wait.
-                count_left = checked - len(collected)
-                if collected:
-                    give_up = None
-                    wait_flag = b""
-                continue
+            if len(leases) < claimed_count:
+                if moved and (claimed_count == count_left or not collected):
+                    # Members went to dead letters: claim the next ones in
+                    # their place, as pop does. Once some leases are held,
+                    # the next polls do not wait.
+                    count_left = checked - len(collected)
+                    if collected:
+                        give_up = None
+                        wait_flag = b""
+                    continue
+                if not moved and not collected and give_up is not None:
+                    # Their leases ended and other scripts put them back in
+                    # the set before they could move, so claiming again at
+                    # once could meet them over and over. Poll instead.
+                    remaining = give_up - time.monotonic()
+                    if remaining <= 0:
+                        return []
+                    yield Sleep(min(remaining, POLL_INTERVAL))
+                    continue
             if collected or give_up is None or checked == 0:
                 return list(collected.values())
             remaining = give_up - time.monotonic()
@@ -356,10 +367,12 @@ class LeaseMixin(Generic[T]):
 
     def _decode_claimed_op(
         self, flat: Sequence[Any], deadline: float, prefix: str
-    ) -> Operation[list[Lease[T]]]:
+    ) -> Operation[tuple[list[Lease[T]], int]]:
         """Build the leases of a claim reply's member, attempts pairs.
 
         The n-th member's token is ``<prefix>:<n>``, as the script made it.
+        Members that do not decode go to dead letters. Returns the leases and
+        the number of members moved there.
         """
         leases: list[Lease[T]] = []
         undecodable: list[tuple[bytes, float | None, str]] = []
@@ -372,18 +385,20 @@ class LeaseMixin(Generic[T]):
                 undecodable.append((member, None, token))
                 continue
             leases.append(Lease(item, member, token, deadline, int(flat[i + 1])))
+        moved = 0
         if undecodable:
-            yield from self._bury_op(undecodable)
-        return leases
+            moved = yield from self._bury_op(undecodable)
+        return leases, moved
 
     def _bury_op(
         self, members: Sequence[tuple[bytes, float | None, str]]
-    ) -> Operation[None]:
-        """Move members that do not decode to dead letters, and log each one.
+    ) -> Operation[int]:
+        """Move members that do not decode to dead letters, and count them.
 
         Each entry is (member, score, token). A claimed member comes with its
         lease token and no score, because the server kept its score. A popped
-        member comes with its score and an empty token.
+        member comes with its score and an empty token. Each member moved is
+        logged as a WARNING.
         """
         arguments: list[Any] = [REASON_UNDECODABLE]
         for member, score, token in members:
@@ -397,6 +412,7 @@ class LeaseMixin(Generic[T]):
                 self._name,
                 self._dead_key,
             )
+        return len(moved)
 
     def _claim_one_op(self, lease: object, timeout: object) -> Operation[Lease[T]]:
         """Claim one item for ``claimed()``, raising EmptyError when none came."""
