@@ -558,6 +558,22 @@ def test_claim_stops_when_bury_misses(
     assert r.zrange(key, 0, -1) == [b"bad"]
 
 
+def test_claim_timeout_bounds_dead_letter_rounds(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff" + b"%d" % n: n for n in range(3000)})
+    logging.disable(logging.WARNING)  # one line per dead letter
+    try:
+        started = time.monotonic()
+        assert s.claim(lease=5, timeout=0.05) == []
+        elapsed = time.monotonic() - started
+    finally:
+        logging.disable(logging.NOTSET)
+    # Each round moves one member and takes a round trip, so moving all 3000
+    # takes far longer than the timeout: the claim stops before that.
+    assert s.dead_letter_count() < 3000
+    assert elapsed < 2
+
+
 def test_popped_bury_keeps_later_delivery_count(r: redis.Redis, key: str) -> None:
     s = SortedSet(r, key, max_attempts=1)
     raw = SortedSet(r, key, codec=BytesCodec(), max_attempts=1)

@@ -316,6 +316,10 @@ class LeaseMixin(Generic[T]):
                     if collected:
                         give_up = None
                         wait_flag = b""
+                    elif give_up is not None and time.monotonic() >= give_up:
+                        # A long run of such members must not outlast the
+                        # timeout.
+                        return []
                     continue
                 if not moved and not collected and give_up is not None:
                     # Their leases ended and other scripts put them back in
