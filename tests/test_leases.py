@@ -236,12 +236,16 @@ def test_release_puts_item_back_with_score(r: redis.Redis, key: str) -> None:
     assert again.attempts == 2
 
 
-def test_release_delay_needs_scheduled_set(r: redis.Redis, key: str) -> None:
-    s = SortedSet(r, key)
+@pytest.mark.parametrize("cls", [SortedSet, TimeSortedSet])
+def test_release_delay_needs_scheduled_set(
+    r: redis.Redis, key: str, cls: type[SortedSet[str]]
+) -> None:
+    s = cls(r, key)
     s.add("a")
     [lease] = s.claim(lease=30)
-    with pytest.raises(InvalidValueError, match="ScheduledSet"):
+    with pytest.raises(InvalidValueError, match="ScheduledSet") as caught:
         s.release(lease, delay=5)
+    assert f"A {cls.__name__} orders by score" in str(caught.value)
     assert s.in_flight() == 1
 
 

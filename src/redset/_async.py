@@ -231,7 +231,11 @@ class SortedSet(SetAlgebra[T]):
         return await self._run(self._isdisjoint_op(other))
 
     async def equals(self, other: SortedSet[T] | Iterable[T]) -> bool:
-        """Tell whether both sets hold the same members, as sync ``==`` does."""
+        """Tell whether ``other`` holds the same members as this set.
+
+        ``other`` may be any iterable of items, as for ``issubset``. Sync
+        ``==`` compares only with sets, so it is False for a list.
+        """
         return await self._run(self._equals_op(other))
 
     async def missing(self, items: Iterable[T]) -> list[T]:

@@ -451,8 +451,9 @@ class LeaseMixin(Generic[T]):
             if not self.due_only:
                 raise InvalidValueError(
                     f"release(delay={delay!r}) needs a ScheduledSet, where the "
-                    "delay sets the item's due time; a SortedSet orders by score, "
-                    "so release without a delay, or add the item with a new score"
+                    f"delay sets the item's due time. A {type(self).__name__} "
+                    "orders by score, so release without a delay, or add the "
+                    "item with a new score"
                 )
             seconds = delay_seconds(delay)
         reply = int((yield from self._lease_script_op(RELEASE, member, token, seconds)))
