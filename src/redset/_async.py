@@ -231,7 +231,7 @@ class SortedSet(SetAlgebra[T]):
         return await self._run(self._isdisjoint_op(other))
 
     async def equals(self, other: SortedSet[T] | Iterable[T]) -> bool:
-        """Tell whether ``other`` holds the same members as this set.
+        """Tell whether ``other`` contains the same members as this set.
 
         ``other`` may be any iterable of items, as for ``issubset``. Sync
         ``==`` compares only with sets, so it is False for a list.
