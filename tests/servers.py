@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,6 +35,17 @@ __all__ = [
 
 # Number of hash slots in a Redis Cluster.
 CLUSTER_SLOTS = 16384
+
+# A test run that is killed never runs its fixtures' teardown, so on Linux
+# each server starts under util-linux's setpriv, which makes the kernel send
+# it SIGTERM when the test process ends. Only its temporary directory is
+# left then. Elsewhere, or without setpriv, a killed run leaves its servers
+# running.
+DIE_WITH_PARENT = (
+    ["setpriv", "--pdeathsig", "TERM"]
+    if sys.platform == "linux" and shutil.which("setpriv")
+    else []
+)
 
 # Offset from a node's client port to its cluster bus port, fixed by Redis
 # 6.2 (Redis 7.0 adds cluster-port to choose another).
@@ -144,6 +156,7 @@ class RedisServer:
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         arguments = [
+            *DIE_WITH_PARENT,
             self.binary,
             "--port", str(self.port),
             "--bind", "127.0.0.1",
