@@ -179,9 +179,10 @@ def wait_until_hint(wait: float, now: float, *hints: Any) -> float:
 
 # Shortest lease, lease extension or ExpiringSet TTL accepted, in seconds. A
 # deadline is now plus the duration, and near today's Unix time (1.8e9)
-# doubles are about 2.4e-7 apart, so a much shorter duration could give a
-# deadline equal to now: a lease that ends as it begins, after counting a
-# delivery. One millisecond is also the resolution of Redis key expiry.
+# doubles are about 2.4e-7 apart. A much shorter duration could therefore
+# give a deadline equal to now, which is a lease that ends as it begins,
+# after counting a delivery. One millisecond is also the resolution of
+# Redis key expiry.
 MIN_SECONDS = 0.001
 
 
@@ -269,7 +270,7 @@ class LeaseMixin(Generic[T]):
         wait_flag = b"" if give_up is None else b"1"
         count_left = checked
         # Leases by member. A lease that ends before the call returns puts its
-        # item back in the set, where a later round can claim it again: only
+        # item back in the set, where a later round can claim it again. Only
         # the newer lease is still held, so it replaces the older.
         collected: dict[bytes, Lease[T]] = {}
         while True:
@@ -304,8 +305,8 @@ class LeaseMixin(Generic[T]):
                 leases, moved = yield from self._decode_claimed_op(
                     claimed, deadline, prefix
                 )
-            for held in leases:
-                collected[held.member] = held
+            for claimed_lease in leases:
+                collected[claimed_lease.member] = claimed_lease
             claimed_count = len(claimed) // 2
             if len(leases) < claimed_count:
                 if moved and (claimed_count == count_left or not collected):

@@ -57,9 +57,9 @@ local function call_sliced(command, key, option, values, first, last)
   return total
 end
 
--- Whether this call has already read or written KEYS[3] and KEYS[4]. They
--- then hold hashes or nothing, because a WRONGTYPE error would have ended
--- the script.
+-- Whether this call has already read or written KEYS[3] and KEYS[4]. Each
+-- is then a hash or missing, because a WRONGTYPE error would have ended the
+-- script.
 local hashes_checked = false
 
 -- Read every key of the set once, so that a key holding another Redis type
@@ -156,8 +156,8 @@ local function finish_leases(first)
   end
 
   -- HMGET has read KEYS[3] and ZCARD reads KEYS[2], so only the first write
-  -- can raise WRONGTYPE: an HDEL on KEYS[4] of another type fails the ack
-  -- before any change.
+  -- can raise WRONGTYPE. An HDEL on KEYS[4] of another type then fails the
+  -- ack before any change.
   redis.call('ZCARD', leases)
   call_sliced('HDEL', attempts, '', done)
   hashes_checked = true
@@ -295,14 +295,14 @@ local function take_waiting(due_only, count, busy)
   return taken, members
 end
 
--- The most waiting members that lowest_free_score() reads.
+-- Maximum number of waiting members that lowest_free_score() reads.
 local HINT_PAGE = 100
 
 -- Return the lowest score among the first HINT_PAGE waiting members that
 -- are not in flight, or false. A member in flight cannot be handed out
--- before its lease ends, so its score must not shorten a poll: a due item
--- that was added again while in flight would make the caller poll at once,
--- over and over, until the lease ended.
+-- before its lease ends, so its score must not shorten a poll. Otherwise a
+-- due item that was added again while in flight would make the caller poll
+-- at once, over and over, until the lease ended.
 local function lowest_free_score(busy)
   if not busy then
     return redis.call('ZRANGE', waiting, 0, 0, 'WITHSCORES')[2] or false
@@ -315,9 +315,9 @@ local function lowest_free_score(busy)
   for i = 1, #page, 2 do
     members[#members + 1] = page[i]
   end
-  local held = redis.call('HMGET', lease_info, unpack(members))
+  local lease_infos = redis.call('HMGET', lease_info, unpack(members))
   for n = 1, #members do
-    if not held[n] then
+    if not lease_infos[n] then
       return page[2 * n]
     end
   end
