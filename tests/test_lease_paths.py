@@ -9,11 +9,16 @@ delays from the server clock, and which commands the scripts send.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import redis
 
+import redset._core
 from redset import EmptyError, ScheduledSet, SortedSet
+from redset._leases import POP, POP_FAST
 
 # More pairs than one slice of the delayed-add script (500 pairs), with a
 # repeat.
@@ -141,3 +146,74 @@ def test_nothing_in_flight_reads_no_clock(r: redis.Redis, key: str) -> None:
     r.config_resetstat()
     assert len(s) == 1
     assert command_calls(r).get("time") == 1
+
+
+@contextmanager
+def scripts_run(client: Any) -> Iterator[list[str]]:
+    """Record the name of each pop script that ``client`` runs, in order."""
+    names = {POP.sha_bytes: "full", POP_FAST.sha_bytes: "short"}
+    seen: list[str] = []
+    original = client.execute_command
+
+    def recording(*args: Any, **options: Any) -> Any:
+        if args[0] == "EVALSHA" and args[1] in names:
+            seen.append(names[args[1]])
+        return original(*args, **options)
+
+    client.execute_command = recording
+    try:
+        yield seen
+    finally:
+        client.execute_command = original
+
+
+def test_pop_short_script_until_lease(
+    r: redis.Redis, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redset._core, "FULL_POP_SECONDS", 0.2)
+    s: SortedSet[str] = SortedSet(r, key)
+    s.add_scored([("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)])
+    with scripts_run(r) as seen:
+        assert s.pop() == "a"
+    assert seen == ["short"]
+
+    [lease] = s.claim(lease=60)
+    s.add("b", 2)  # in flight and waiting at once: pop passes over it
+    with scripts_run(r) as seen:
+        assert s.pop() == "c"
+        assert s.pop() == "d"
+    # The short script finds the lease, so the full script runs, and the
+    # next pop goes straight to it.
+    assert seen == ["short", "full", "full"]
+
+    assert s.ack(lease)
+    time.sleep(0.3)
+    with scripts_run(r) as seen:
+        assert s.pop() == "b"
+    assert seen == ["short"]
+
+
+def test_pop_resets_count_without_lease(r: redis.Redis, key: str) -> None:
+    s: SortedSet[str] = SortedSet(r, key)
+    s.add("a", 1)
+    [lease] = s.claim(lease=60)
+    assert s.release(lease)
+    # Nothing is in flight, but "a" has a delivery count, which pop clears.
+    assert s.pop() == "a"
+    s.add("a", 1)
+    [again] = s.claim(lease=60)
+    assert again.attempts == 1
+
+
+@pytest.mark.single_server
+def test_waiting_pop_blocks_after_short_script(r: redis.Redis, key: str) -> None:
+    s: SortedSet[str] = SortedSet(r, key)
+    r.config_resetstat()
+    with pytest.raises(EmptyError):
+        s.pop(timeout=0.2)
+    calls = command_calls(r)
+    # The short script found the set empty with nothing in flight, so the
+    # wait is one BZPOPMIN, with a script before and after it, and not a
+    # poll every 50 ms.
+    assert calls["evalsha"] <= 2
+    assert calls["bzpopmin"] == 1

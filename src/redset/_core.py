@@ -26,9 +26,11 @@ from ._checks import (
 from ._leases import (
     COUNT,
     DISCARD,
+    FULL_POP_SECONDS,
     PEEK,
     POLL_INTERVAL,
     POP,
+    POP_FAST,
     SETTLE_BLOCKING_POP,
     LeaseMixin,
     check_max_attempts,
@@ -254,6 +256,10 @@ class SetCore(LeaseMixin[T]):
             b"" if self._max_attempts is None else b"%d" % self._max_attempts,
             flags[0].encode() if flags else b"",
         )
+        # The set, its leases and its delivery counts: the keys of POP_FAST.
+        self._fast_pop_keys = tuple(self._script_keys[i] for i in (0, 1, 3))
+        # Until this time.monotonic() value, pops skip POP_FAST.
+        self._full_pop_until = -math.inf
         self._dead_key = self._lease_keys[4]
         self._server_checked = False
         self._last_time = -math.inf
@@ -584,7 +590,10 @@ class SetCore(LeaseMixin[T]):
         """Pop up to ``count`` (member, score) pairs, waiting up to ``timeout``.
 
         Each poll is a Lua script that first returns expired leases to the
-        set. A ScheduledSet sleeps between polls. Other sets wait in
+        set. Except on a ScheduledSet, a short script first pops with
+        ZPOPMIN, or finds a lease or a delivery count, and then the full
+        script runs (see FULL_POP_SECONDS). A ScheduledSet sleeps between
+        polls. Other sets wait in
         BZPOPMIN when the set was empty with nothing in flight. Otherwise
         they sleep between polls as well, because BZPOPMIN would take a
         member added during its lease, and the item would be lost if the
@@ -596,29 +605,39 @@ class SetCore(LeaseMixin[T]):
         wait_flag = b"" if give_up is None else b"1"
         count_argument = b"%d" % count
         while True:
-            reply = yield from self._lease_script_op(
-                POP, due_flag, count_argument, wait_flag
-            )
-            if give_up is None:
-                return as_pairs(reply)
-            # Popped pairs come in twos; the three poll hints mean nothing
-            # was popped.
-            if len(reply) % 2 == 0:
+            reply = None
+            if not self.due_only and time.monotonic() >= self._full_pop_until:
+                reply = yield from eval_script(
+                    POP_FAST, self._fast_pop_keys, (count_argument,)
+                )
+                if reply is None:
+                    self._full_pop_until = time.monotonic() + FULL_POP_SECONDS
+            if reply is None:
+                reply = yield from self._lease_script_op(
+                    POP, due_flag, count_argument, wait_flag
+                )
+            # Popped pairs come in twos. The full script's three poll hints
+            # mean nothing was popped, and so does an empty reply from the
+            # short script, which pops only when nothing is in flight.
+            if give_up is None or (reply and len(reply) % 2 == 0):
                 return as_pairs(reply)
             remaining = give_up - time.monotonic()
             if remaining <= 0:
                 return []
-            now, lowest, deadline_hint = reply
-            # BZPOPMIN can only wait safely on an empty set with nothing in
-            # flight: it would take a member that was added during its lease,
-            # which only the settle script can put back.
-            polls = self.due_only or any(
-                hint is not None and hint is not False
-                for hint in (lowest, deadline_hint)
-            )
-            wait = min(remaining, POLL_INTERVAL) if polls else remaining
-            due_hint = lowest if self.due_only else None
-            wait = wait_until_hint(wait, as_float(now), due_hint, deadline_hint)
+            if reply:
+                now, lowest, deadline_hint = reply
+                # BZPOPMIN can only wait safely on an empty set with nothing
+                # in flight: it would take a member that was added during its
+                # lease, which only the settle script can put back.
+                polls = self.due_only or any(
+                    hint is not None and hint is not False
+                    for hint in (lowest, deadline_hint)
+                )
+                wait = min(remaining, POLL_INTERVAL) if polls else remaining
+                due_hint = lowest if self.due_only else None
+                wait = wait_until_hint(wait, as_float(now), due_hint, deadline_hint)
+            else:
+                polls, wait = False, remaining
             if polls:
                 yield Sleep(wait)
                 continue

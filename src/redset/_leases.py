@@ -67,6 +67,12 @@ __all__ = [
 # handed out within this time.
 POLL_INTERVAL = 0.05
 
+# How long, in seconds, a set object sends pop and take straight to the
+# full lease script after the short one found a lease or a delivery count.
+# A set object in use with leases then pays the short script's extra round
+# trip about once in this time.
+FULL_POP_SECONDS = 1.0
+
 # Reasons recorded with dead letters.
 REASON_MAX_ATTEMPTS = "max_attempts"
 REASON_UNDECODABLE = "undecodable"
@@ -121,6 +127,7 @@ ACK = load_lease_script("lease_ack")
 RELEASE = load_lease_script("lease_release")
 EXTEND = load_lease_script("lease_extend")
 POP = load_lease_script("lease_pop", "lease_pop_head")
+POP_FAST = load_script("lease_pop_fast")
 SETTLE_BLOCKING_POP = load_lease_script("lease_settle_pop")
 PEEK = load_lease_script("lease_peek", "lease_peek_head")
 COUNT = load_lease_script("lease_count", "lease_count_head")

@@ -41,6 +41,13 @@ def as_pairs(reply: Any) -> list[tuple[bytes, float]]:
         return [(as_bytes(member), float(score)) for member, score in reply]
     if len(reply) % 2:
         raise ValueError(f"expected member, score pairs, got {len(reply)} items")
+    if len(reply) == 2:
+        # One pair is the reply to every pop, and unpacking it here takes a
+        # third of the time of the loop below.
+        member = reply[0]
+        if type(member) is not bytes:
+            member = as_bytes(member)
+        return [(member, float(reply[1]))]
     # zip() of one iterator with itself walks the flat list two at a time.
     # Members are bytes from every client but a decode_responses one, which
     # redset rejects, so as_bytes() runs only for the others.

@@ -159,11 +159,15 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
 
-        Without ``timeout``, one Lua script returns expired leases to the
-        set, then removes the first item that is not in flight (ZPOPMIN
-        when nothing is in flight, else ZRANGE and ZREM), O(log N). With
-        ``timeout`` (seconds; ``math.inf`` waits forever), an empty set is
-        waited on with BZPOPMIN between runs of that script. Because
+        Without ``timeout``, a short Lua script pops with ZPOPMIN, O(log N),
+        when nothing is in flight and no item has a delivery count.
+        Otherwise the full lease script runs after it: it returns expired
+        leases to the set, then removes the first item that is not in flight
+        (ZRANGE and ZREM). That is a second round trip, so for one second
+        afterwards the same set object sends its pops straight to the full
+        script. With ``timeout`` (seconds; ``math.inf`` waits forever), an
+        empty set is waited on with BZPOPMIN between runs of the scripts.
+        Because
         BZPOPMIN cannot run inside a script, a second script then checks
         the item it took and puts it back if it is in flight. A set with
         items in flight, and a ScheduledSet, poll the script instead. A
