@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import redis
 
-import redset._core
+import redset._leases
 from redset import EmptyError, ScheduledSet, SortedSet
-from redset._leases import POP, POP_FAST
+from redset._leases import POP, POP_FAST, lease_keys
 
 # More pairs than one slice of the delayed-add script (500 pairs), with a
 # repeat.
@@ -170,7 +170,7 @@ def scripts_run(client: Any) -> Iterator[list[str]]:
 def test_pop_short_script_until_lease(
     r: redis.Redis, key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(redset._core, "FULL_POP_SECONDS", 0.2)
+    monkeypatch.setattr(redset._leases, "FULL_POP_SECONDS", 0.5)
     s: SortedSet[str] = SortedSet(r, key)
     s.add_scored([("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)])
     with scripts_run(r) as seen:
@@ -181,16 +181,40 @@ def test_pop_short_script_until_lease(
     s.add("b", 2)  # in flight and waiting at once: pop passes over it
     with scripts_run(r) as seen:
         assert s.pop() == "c"
-        assert s.pop() == "d"
+        # A new object of the same set skips the short script too.
+        assert SortedSet(r, key).pop() == "d"
     # The short script finds the lease, so the full script runs, and the
     # next pop goes straight to it.
     assert seen == ["short", "full", "full"]
 
     assert s.ack(lease)
-    time.sleep(0.3)
+    time.sleep(0.6)
     with scripts_run(r) as seen:
         assert s.pop() == "b"
     assert seen == ["short"]
+
+
+def test_pop_checks_leases_without_counts(r: redis.Redis, key: str) -> None:
+    s: SortedSet[str] = SortedSet(r, key)
+    s.add_scored([("a", 1), ("b", 2)])
+    [lease] = s.claim(lease=60)
+    s.add("a", 1)
+    # Without delivery counts, the lease alone keeps "a" from a pop.
+    r.delete(lease_keys(key)[3])
+    assert s.pop() == "b"
+    assert s.ack(lease)
+    assert s.pop() == "a"
+
+
+def test_scheduled_pop_never_short(r: redis.Redis, key: str) -> None:
+    s: ScheduledSet[str] = ScheduledSet(r, key)
+    s.add("now")
+    s.add("later", delay=100)
+    with scripts_run(r) as seen:
+        assert s.pop() == "now"
+        with pytest.raises(EmptyError):
+            s.pop()
+    assert seen == ["full", "full"]
 
 
 def test_pop_resets_count_without_lease(r: redis.Redis, key: str) -> None:
@@ -217,3 +241,19 @@ def test_waiting_pop_blocks_after_short_script(r: redis.Redis, key: str) -> None
     # poll every 50 ms.
     assert calls["evalsha"] <= 2
     assert calls["bzpopmin"] == 1
+
+
+def test_full_pop_record_drops_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    record: dict[bytes, float] = {}
+    monkeypatch.setattr(redset._leases, "_full_pop_until", record)
+    monkeypatch.setattr(redset._leases, "FULL_POP_SECONDS", 0.0)
+    for n in range(2000):
+        redset._leases.record_full_pop(b"expired-%d" % n)
+    # Each entry ended as it was made, so the record never grows past its
+    # limit.
+    assert len(record) <= 1024
+    assert not redset._leases.skips_short_pop(b"expired-1999")
+
+    monkeypatch.setattr(redset._leases, "FULL_POP_SECONDS", 60.0)
+    redset._leases.record_full_pop(b"live")
+    assert redset._leases.skips_short_pop(b"live")

@@ -92,11 +92,10 @@ class SortedSet(SetAlgebra[T]):
     async def pop(self, *, timeout: float | None = None) -> T:
         """Remove and return the item with the lowest score.
 
-        The same commands as the sync pop: a Lua script, and with
-        ``timeout`` BZPOPMIN while the set is empty, checked by a second
-        script. A cancelled
-        pop leaves the client usable but may have removed the item: see
-        :mod:`redset.asyncio`.
+        The same commands as the sync pop: Lua scripts, and with
+        ``timeout`` BZPOPMIN while the set is empty, checked by another
+        script. A cancelled pop leaves the client usable but may have
+        removed the item: see :mod:`redset.asyncio`.
 
         Raises:
             EmptyError: no item arrived in time. It is a KeyError.

@@ -26,7 +26,6 @@ from ._checks import (
 from ._leases import (
     COUNT,
     DISCARD,
-    FULL_POP_SECONDS,
     PEEK,
     POLL_INTERVAL,
     POP,
@@ -36,6 +35,8 @@ from ._leases import (
     check_max_attempts,
     lease_keys,
     load_script_with_preludes,
+    record_full_pop,
+    skips_short_pop,
     wait_until_hint,
 )
 from ._protocol import (
@@ -258,8 +259,6 @@ class SetCore(LeaseMixin[T]):
         )
         # The set, its leases and its delivery counts: the keys of POP_FAST.
         self._fast_pop_keys = tuple(self._script_keys[i] for i in (0, 1, 3))
-        # Until this time.monotonic() value, pops skip POP_FAST.
-        self._full_pop_until = -math.inf
         self._dead_key = self._lease_keys[4]
         self._server_checked = False
         self._last_time = -math.inf
@@ -592,26 +591,26 @@ class SetCore(LeaseMixin[T]):
         Each poll is a Lua script that first returns expired leases to the
         set. Except on a ScheduledSet, a short script first pops with
         ZPOPMIN, or finds a lease or a delivery count, and then the full
-        script runs (see FULL_POP_SECONDS). A ScheduledSet sleeps between
-        polls. Other sets wait in
-        BZPOPMIN when the set was empty with nothing in flight. Otherwise
-        they sleep between polls as well, because BZPOPMIN would take a
-        member added during its lease, and the item would be lost if the
-        caller failed before putting it back.
+        script runs (see record_full_pop). A ScheduledSet sleeps between
+        polls. Other sets wait in BZPOPMIN when the set was empty with
+        nothing in flight. Otherwise they sleep between polls as well,
+        because BZPOPMIN would take a member added during its lease, and
+        the item would be lost if the caller failed before putting it back.
         """
         give_up = None if timeout is None else time.monotonic() + timeout
         due_flag = b"1" if self.due_only else b""
         # The script computes when to poll again only for a caller that waits.
         wait_flag = b"" if give_up is None else b"1"
         count_argument = b"%d" % count
+        key = self._script_keys[0]
         while True:
             reply = None
-            if not self.due_only and time.monotonic() >= self._full_pop_until:
+            if not self.due_only and not skips_short_pop(key):
                 reply = yield from eval_script(
                     POP_FAST, self._fast_pop_keys, (count_argument,)
                 )
                 if reply is None:
-                    self._full_pop_until = time.monotonic() + FULL_POP_SECONDS
+                    record_full_pop(key)
             if reply is None:
                 reply = yield from self._lease_script_op(
                     POP, due_flag, count_argument, wait_flag

@@ -59,6 +59,8 @@ __all__ = [
     "lease_keys",
     "load_lease_script",
     "load_script_with_preludes",
+    "record_full_pop",
+    "skips_short_pop",
     "wait_until_hint",
 ]
 
@@ -67,11 +69,38 @@ __all__ = [
 # handed out within this time.
 POLL_INTERVAL = 0.05
 
-# How long, in seconds, a set object sends pop and take straight to the
-# full lease script after the short one found a lease or a delivery count.
-# A set object in use with leases then pays the short script's extra round
-# trip about once in this time.
+# Seconds during which pop and take of a set go straight to the full lease
+# script after the short one found a lease or a delivery count. A set in use
+# with leases then pays the short script's extra round trip about once in
+# this time.
 FULL_POP_SECONDS = 1.0
+
+# Set keys whose pops skip the short script, each with the time.monotonic()
+# value until which they do. The record is shared by every set object in
+# the process, because code may make a new set object for each call. Sets
+# of one name on two servers share an entry, which costs at most one round
+# trip per pop.
+_full_pop_until: dict[bytes, float] = {}
+
+# Size of that record above which expired entries are dropped.
+_FULL_POP_ENTRIES = 1024
+
+
+def skips_short_pop(key: bytes) -> bool:
+    """Tell whether pops of the set stored at ``key`` skip the short script."""
+    return _full_pop_until.get(key, -math.inf) > time.monotonic()
+
+
+def record_full_pop(key: bytes) -> None:
+    """Send the pops of the set at ``key`` to the full script for FULL_POP_SECONDS."""
+    now = time.monotonic()
+    if len(_full_pop_until) >= _FULL_POP_ENTRIES:
+        # items() is copied first, because other threads may add entries.
+        for other, until in list(_full_pop_until.items()):
+            if until <= now:
+                _full_pop_until.pop(other, None)
+    _full_pop_until[key] = now + FULL_POP_SECONDS
+
 
 # Reasons recorded with dead letters.
 REASON_MAX_ATTEMPTS = "max_attempts"

@@ -164,8 +164,8 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         Otherwise the full lease script runs after it: it returns expired
         leases to the set, then removes the first item that is not in flight
         (ZRANGE and ZREM). That is a second round trip, so for one second
-        afterwards the same set object sends its pops straight to the full
-        script. With ``timeout`` (seconds; ``math.inf`` waits forever), an
+        afterwards the pops of this set in this process go straight to the
+        full script. With ``timeout`` (seconds; ``math.inf`` waits forever), an
         empty set is waited on with BZPOPMIN between runs of the scripts.
         Because
         BZPOPMIN cannot run inside a script, a second script then checks
@@ -182,15 +182,15 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def take(self, count: int, *, timeout: float | None = None) -> list[T]:
         """Remove and return up to ``count`` items, lowest scores first.
 
-        One Lua script when items are waiting, as ``pop`` runs, O(M log N)
-        for M items. With ``timeout``, an empty set is waited on for up to
-        that many seconds, and whatever is there when the first item arrives
-        is returned. Members that do not decode go to dead letters and are
-        not replaced, so the list can be shorter than ``count`` while items
-        wait: a take that fetched replacements would hold items that a
-        KeyboardInterrupt could lose. When every member removed went to dead
-        letters, the take tries again in the time left. ``take(0)`` returns
-        ``[]`` without a command.
+        The Lua scripts that ``pop`` runs, O(M log N) for M items. With
+        ``timeout``, an empty set is waited on for up to that many seconds,
+        and whatever is there when the first item arrives is returned.
+        Members that do not decode go to dead letters and are not replaced,
+        so the list can be shorter than ``count`` while items wait: a take
+        that fetched replacements would hold items that a KeyboardInterrupt
+        could lose. When every member removed went to dead letters, the take
+        tries again in the time left. ``take(0)`` returns ``[]`` without a
+        command.
 
         Raises:
             InvalidValueError: ``count`` is negative.
