@@ -26,6 +26,7 @@ from redset import TimeSortedSet
 from redset._cli import demo, main
 from redset._cli.graph import find_module_spec, module_imports, walk
 from redset._cli.output import format_member, format_score
+from redset._leases import lease_keys
 from servers import RedisServer, find_redis_binaries, free_port
 
 
@@ -147,6 +148,54 @@ def test_dead_letters_of_wrong_type_key(
     assert err.count("\n") == 1
     assert f"Redis key {key!r} holds a string" in err
     assert r.get(key) == b"text"
+
+
+@pytest.mark.parametrize(
+    "argv", [("info",), ("dead",), ("purge", "--yes")], ids=["info", "dead", "purge"]
+)
+def test_auxiliary_key_of_wrong_type(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    argv: tuple[str, ...],
+) -> None:
+    leases_key = lease_keys(key)[1]
+    r.set(leases_key, "text")
+    code, out, err = run_cli(capsys, argv[0], key, *argv[1:], "--url", redis_url)
+    assert code == 1
+    assert out == ""
+    assert f"Redis key {leases_key!r} holds a string" in err
+
+
+@pytest.mark.parametrize("command", ["info", "dead"])
+def test_inspection_leaves_expired_lease(
+    capsys: pytest.CaptureFixture[str],
+    redis_url: str,
+    r: redis.Redis,
+    key: str,
+    command: str,
+) -> None:
+    app: TimeSortedSet[str] = TimeSortedSet(r, key, max_attempts=1)
+    app.add_scored([("a", 1.0), ("b", 2.0)])
+    assert [lease.item for lease in app.claim(lease=0.05)] == ["a"]
+    app.add("a", 1.0)  # waiting again while in flight
+    time.sleep(0.1)
+    code, out, err = run_cli(capsys, command, key, "--url", redis_url)
+    assert code == 0, err
+    if command == "info":
+        fields = dict(
+            re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines()
+        )
+        assert fields["size"] == "2"
+        assert fields["due now"] == "1"
+        assert fields["in flight"] == "1"
+        assert fields["past deadline"] == "1"
+        assert fields["dead letters"] == "0"
+    # The expired lease is still there for the application, whose
+    # max_attempts sends "a" to dead letters after one delivery.
+    assert r.zcard(lease_keys(key)[1]) == 1
+    assert app.dead_letter_count() == 1
 
 
 def test_peek_shows_members_in_order(

@@ -59,6 +59,7 @@ __all__ = [
     "lease_keys",
     "load_lease_script",
     "load_script_with_preludes",
+    "parse_dead_info",
     "record_full_pop",
     "skips_short_pop",
     "wait_until_hint",
@@ -259,7 +260,7 @@ def check_max_attempts(value: object) -> int | None:
     return value
 
 
-def _parse_dead_info(info: Any) -> tuple[int, str]:
+def parse_dead_info(info: Any) -> tuple[int, str]:
     """Split a dead-info value; a dead letter without one never decoded."""
     if info is None or info is False:
         return 0, REASON_UNDECODABLE
@@ -532,7 +533,7 @@ class LeaseMixin(Generic[T]):
         letters: list[DeadLetter[T]] = []
         for i in range(0, len(reply), 3):
             member = as_bytes(reply[i])
-            count, reason = _parse_dead_info(reply[i + 2])
+            count, reason = parse_dead_info(reply[i + 2])
             try:
                 item: T | None = self._decode(member)
             except DecodeError:

@@ -127,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         "info",
         "show size, due items, leases, dead letters, scores and memory",
         "Show the size, due items, leases, dead letters, lowest and highest "
-        "scores and memory of a set. For an ExpiringSet the scores are expiry "
-        f"times, so 'due now' counts the members that have expired. {class_note}",
+        "scores and memory of a set. 'past deadline' counts the leases that "
+        "have expired: the command only reads, so their items return to the "
+        "set at the application's next pop, claim or count, under its "
+        "max_attempts. For an ExpiringSet the scores are expiry times, so "
+        f"'due now' counts the members that have expired. {class_note}",
     )
     _add_set_command(
         subcommands,

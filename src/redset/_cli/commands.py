@@ -1,7 +1,10 @@
 """The inspection commands: info, peek, dead, requeue and purge.
 
 Members are read as raw bytes (``BytesCodec``), so any set can be inspected
-whatever codec wrote it.
+whatever codec wrote it. info, peek and dead only read. They do not return
+expired leases to the set, as the library's counts do, because the command
+does not know the application's max_attempts or update policy, which decide
+where such an item goes.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from typing import TextIO
 
 import redis
 
-from .._leases import lease_keys
+from .._leases import lease_keys, parse_dead_info
 from .._replies import as_pairs, as_text
-from .._sync import ScheduledSet, SortedSet
+from .._sync import SortedSet
 from ..codecs import BytesCodec
 from ..errors import WrongTypeError
 from .output import format_member, format_score, plural_suffix, table
@@ -26,16 +29,48 @@ def _view(client: redis.Redis, name: str) -> SortedSet[bytes]:
     return SortedSet(client, name, codec=BytesCodec())
 
 
-def _check_main_key_type(client: redis.Redis, name: str) -> None:
-    """Raise WrongTypeError when key ``name`` exists and is not a sorted set.
+# The Redis type of each key of lease_keys(name), and its name in messages.
+_KEY_TYPES = (
+    ("zset", "sorted set"),
+    ("zset", "sorted set"),
+    ("hash", "hash"),
+    ("hash", "hash"),
+    ("zset", "sorted set"),
+    ("hash", "hash"),
+)
+
+
+def _check_key_types(client: redis.Redis, name: str) -> None:
+    """Raise WrongTypeError when a key of set ``name`` has another Redis type.
 
     Reading or deleting dead letters touches only the set's auxiliary keys,
     so a main key of another type would otherwise look like a set without
     dead letters.
     """
-    redis_type = as_text(client.type(name))
-    if redis_type not in ("zset", "none"):
-        raise WrongTypeError(name, redis_type)
+    for key, (expected, expected_name) in zip(
+        lease_keys(name), _KEY_TYPES, strict=True
+    ):
+        redis_type = as_text(client.type(key))
+        if redis_type not in (expected, "none"):
+            raise WrongTypeError(key, redis_type, expected_name)
+
+
+def _server_time(client: redis.Redis) -> float:
+    seconds, microseconds = client.time()
+    return seconds + microseconds / 1_000_000
+
+
+def _due_count(client: redis.Redis, name: str, lease_info: str, now: float) -> int:
+    """Count the members with a score up to ``now`` that are not in flight."""
+    due = int(client.zcount(name, "-inf", now))
+    # Members added again while in flight are in the set, but a pop passes
+    # over them until their lease ends.
+    in_flight: list[bytes] = client.hkeys(lease_info)  # type: ignore[assignment]  # redis-py types replies loosely
+    for start in range(0, len(in_flight), 1000):
+        chunk = in_flight[start : start + 1000]
+        scores = client.zmscore(name, chunk)  # type: ignore[arg-type]  # redis-py annotates members as str; bytes work
+        due -= sum(1 for score in scores if score is not None and score <= now)
+    return due
 
 
 def _end_pair(client: redis.Redis, name: str, index: int) -> tuple[bytes, float] | None:
@@ -51,17 +86,19 @@ def _memory_usage(client: redis.Redis, key: str) -> int | None:
 
 def info(client: redis.Redis, name: str, out: TextIO) -> int:
     """Print the size, due count, leases, dead letters, scores and memory."""
-    view = _view(client, name)
-    size = len(view)
-    due = ScheduledSet(client, name, codec=BytesCodec()).available()
+    _check_key_types(client, name)
+    keys = lease_keys(name)
+    now = _server_time(client)
+    size = int(client.zcard(name))
     lowest = _end_pair(client, name, 0)
     highest = _end_pair(client, name, -1)
-    memory = {key: _memory_usage(client, key) for key in lease_keys(name)}
+    memory = {key: _memory_usage(client, key) for key in keys}
     rows = [
         ("size", str(size) + ("" if client.exists(name) else " (no such key)")),
-        ("due now", str(due)),
-        ("in flight", str(view.in_flight())),
-        ("dead letters", str(view.dead_letter_count())),
+        ("due now", str(_due_count(client, name, keys[2], now))),
+        ("in flight", str(client.zcard(keys[1]))),
+        ("past deadline", str(client.zcount(keys[1], "-inf", now))),
+        ("dead letters", str(client.zcard(keys[4]))),
         ("lowest score", "-" if lowest is None else format_score(lowest[1])),
         ("highest score", "-" if highest is None else format_score(highest[1])),
     ]
@@ -90,20 +127,17 @@ def peek(client: redis.Redis, name: str, count: int, out: TextIO) -> int:
 
 def dead(client: redis.Redis, name: str, out: TextIO) -> int:
     """Print the dead letters: members that failed too often or do not decode."""
-    _check_main_key_type(client, name)
-    letters = _view(client, name).dead_letters()
+    _check_key_types(client, name)
+    keys = lease_keys(name)
+    letters = as_pairs(client.zrange(keys[4], 0, -1, withscores=True))
     if not letters:
         print(f"{name!r} has no dead letters", file=out)
         return 0
-    rows = [
-        (
-            format_score(letter.score),
-            str(letter.attempts),
-            letter.reason,
-            format_member(letter.member),
-        )
-        for letter in letters
-    ]
+    infos = client.hmget(keys[5], [member for member, _ in letters])
+    rows = []
+    for (member, score), dead_info in zip(letters, infos, strict=True):
+        attempts, reason = parse_dead_info(dead_info)
+        rows.append((format_score(score), str(attempts), reason, format_member(member)))
     print(table(("score", "attempts", "reason", "member"), rows), file=out)
     return 0
 
@@ -125,9 +159,9 @@ def purge(
     confirm: Callable[[str], bool],
 ) -> int:
     """Delete the dead letters after ``confirm`` agrees; return 1 when it does not."""
-    _check_main_key_type(client, name)
+    _check_key_types(client, name)
     view = _view(client, name)
-    count = view.dead_letter_count()
+    count = int(client.zcard(lease_keys(name)[4]))
     if count == 0:
         print(f"{name!r} has no dead letters", file=out)
         return 0
