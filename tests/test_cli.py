@@ -122,50 +122,26 @@ def test_info_missing_key(
     assert "0 (no such key)" in out
 
 
-def test_info_wrong_type_is_one_line(
-    capsys: pytest.CaptureFixture[str], redis_url: str, r: redis.Redis, key: str
-) -> None:
-    r.set(key, "text")
-    code, out, err = run_cli(capsys, "info", key, "--url", redis_url)
-    assert code == 1
-    assert out == ""
-    assert err.count("\n") == 1
-    assert "holds a string" in err
-
-
-@pytest.mark.parametrize("argv", [("dead",), ("purge", "--yes")], ids=["dead", "purge"])
-def test_dead_letters_of_wrong_type_key(
-    capsys: pytest.CaptureFixture[str],
-    redis_url: str,
-    r: redis.Redis,
-    key: str,
-    argv: tuple[str, ...],
-) -> None:
-    r.set(key, "text")
-    code, out, err = run_cli(capsys, argv[0], key, *argv[1:], "--url", redis_url)
-    assert code == 1
-    assert out == ""
-    assert err.count("\n") == 1
-    assert f"Redis key {key!r} holds a string" in err
-    assert r.get(key) == b"text"
-
-
+@pytest.mark.parametrize("position", [0, 1], ids=["set", "leases"])
 @pytest.mark.parametrize(
     "argv", [("info",), ("dead",), ("purge", "--yes")], ids=["info", "dead", "purge"]
 )
-def test_auxiliary_key_of_wrong_type(
+def test_set_key_of_wrong_type(
     capsys: pytest.CaptureFixture[str],
     redis_url: str,
     r: redis.Redis,
     key: str,
     argv: tuple[str, ...],
+    position: int,
 ) -> None:
-    leases_key = lease_keys(key)[1]
-    r.set(leases_key, "text")
+    wrong = lease_keys(key)[position]
+    r.set(wrong, "text")
     code, out, err = run_cli(capsys, argv[0], key, *argv[1:], "--url", redis_url)
     assert code == 1
     assert out == ""
-    assert f"Redis key {leases_key!r} holds a string" in err
+    assert err.count("\n") == 1
+    assert f"Redis key {wrong!r} holds a string" in err
+    assert r.get(wrong) == b"text"
 
 
 @pytest.mark.parametrize("command", ["info", "dead"])
