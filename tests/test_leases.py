@@ -954,6 +954,46 @@ def test_wrong_type_attempts_keeps_items(
     assert r.zrange(key, 0, -1) == [b"a", b"b"]
 
 
+def test_corrupt_count_keeps_claim_batch(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    s.add_scored([("a", 1), ("b", 2), ("c", 3)])
+    r.hset(s._lease_keys[3], "b", "not a number")
+    leases = s.claim(3, lease=30)
+    # The count of "b" starts over, and the batch is not lost.
+    assert [(lease.item, lease.attempts) for lease in leases] == [
+        ("a", 1),
+        ("b", 1),
+        ("c", 1),
+    ]
+    assert s.ack_many(leases) == 3
+
+
+@pytest.mark.parametrize("max_attempts", [None, 1])
+def test_corrupt_count_lease_still_ends(
+    r: redis.Redis, key: str, max_attempts: int | None
+) -> None:
+    clock = FakeClock()
+    s = SortedSet(r, key, clock=clock, max_attempts=max_attempts)
+    s.add("job", 1)
+    [lease] = s.claim(lease=5)
+    r.hset(s._lease_keys[3], "job", "1.5x")
+    clock.now += 10
+    # The count reads as 0, below any max_attempts, so the item returns.
+    assert s.pop() == "job"
+    assert s.dead_letter_count() == 0
+    assert not s.ack(lease)
+
+
+def test_corrupt_count_in_dead_letter(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    r.zadd(key, {b"\xff": 1})
+    r.hset(s._lease_keys[3], b"\xff", "oops")
+    assert s.claim(lease=30) == []
+    [letter] = s.dead_letters()
+    assert letter.reason == "undecodable"
+    assert letter.attempts == 1
+
+
 def test_wrong_type_dead_info_keeps_lease(r: redis.Redis, key: str) -> None:
     clock = FakeClock()
     s = SortedSet(r, key, clock=clock, max_attempts=1)

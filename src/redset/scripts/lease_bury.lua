@@ -27,7 +27,7 @@ for i = 5, #ARGV, 3 do
       local lease_token, _, claimed = split_info(info)
       if lease_token == token then
         forget_lease(member)
-        bury(member, claimed, redis.call('HGET', attempts, member) or 0, ARGV[4])
+        bury(member, claimed, redis.call('HGET', attempts, member), ARGV[4])
         moved[#moved + 1] = member
       end
     end

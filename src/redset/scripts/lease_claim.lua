@@ -42,10 +42,15 @@ for i = 1, #picked, 2 do
   info_pairs[#info_pairs + 1] = member
   info_pairs[#info_pairs + 1] = token .. ' ' .. deadline .. ' ' .. score
   claimed[#claimed + 1] = member
-  -- NOTE: HINCRBY fails on a count that another client overwrote with a
-  -- value that is not an integer, after the member left the set, so the
-  -- claim raises and the item is lost.
-  claimed[#claimed + 1] = redis.call('HINCRBY', attempts, member, 1)
+  -- HINCRBY fails on a count that another client overwrote with a value
+  -- that is not an integer. The batch has left the set by then, so the
+  -- count starts over instead of the claim failing and losing the batch.
+  local count = redis.pcall('HINCRBY', attempts, member, 1)
+  if type(count) == 'table' then
+    redis.call('HSET', attempts, member, 1)
+    count = 1
+  end
+  claimed[#claimed + 1] = count
 end
 call_sliced('ZADD', leases, '', lease_pairs)
 call_sliced('HSET', lease_info, '', info_pairs)

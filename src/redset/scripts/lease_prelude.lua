@@ -109,8 +109,11 @@ local function owns(member, token)
   return held_by(redis.call('HGET', lease_info, member), token)
 end
 
+-- Move a member to dead letters with its delivery count: a number, or a
+-- KEYS[4] value, which counts as 0 when it is not a number.
 local function bury(member, score, count, reason)
   redis.call('ZADD', dead, score, member)
+  count = string.format('%d', tonumber(count) or 0)
   redis.call('HSET', dead_info, member, count .. ' ' .. reason)
   redis.call('HDEL', attempts, member)
 end
@@ -175,7 +178,9 @@ local function end_lease(member, score)
   -- Only an item that has used up max_attempts goes to dead letters.
   check_types(not max_attempts)
   forget_lease(member)
-  local count = tonumber(redis.call('HGET', attempts, member) or 0)
+  -- A count that another client overwrote with a value that is not a
+  -- number counts as 0, so the lease still ends.
+  local count = tonumber(redis.call('HGET', attempts, member)) or 0
   if max_attempts and count >= max_attempts then
     bury(member, score, count, 'max_attempts')
     buried[#buried + 1] = member
