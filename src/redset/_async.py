@@ -335,7 +335,7 @@ class ScheduledSet(SortedSet[T]):
         return await self._run(self._schedule_op(item, score, at, delay, update))
 
     async def available(self) -> int:
-        """Count the items that are due now."""
+        """Count the items a pop could hand out now: due and not in flight."""
         return await self._run(self._available_op())
 
 

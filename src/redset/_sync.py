@@ -116,9 +116,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
 
         ``score`` defaults to the scorer's value; ``score=0`` is a score.
         ``update`` chooses what happens to an item that is already waiting
-        (see the class docstring). One ZADD, O(log N). An item that is in
-        flight becomes a member again, handed out after its lease ends (see
-        the class docstring).
+        (see the class docstring). One ZADD, O(log N), or on a ScheduledSet
+        without ``clock=`` a short Lua script that reads the server's clock
+        too. An item that is in flight becomes a member again, handed out
+        after its lease ends (see the class docstring).
 
         Raises:
             InvalidScoreError: ``score`` is NaN.
@@ -130,9 +131,10 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
     def update(self, items: Iterable[T], *, update: UpdatePolicy | None = None) -> int:
         """Add many items scored by the scorer; return how many were new.
 
-        One ZADD for the whole batch, O(M log N) for M items. Items are
-        encoded first, so nothing is
-        written when one of them cannot be encoded. ``items`` may be another
+        One ZADD for the whole batch, O(M log N) for M items, or on a
+        ScheduledSet without ``clock=`` a Lua script that reads the server's
+        clock too. Items are encoded first, so nothing is written when one
+        of them cannot be encoded. ``items`` may be another
         redset set: then this is ``union_update(items)``, one ZUNIONSTORE in
         a Lua script on the server with ``aggregate="min"``.
 
@@ -653,8 +655,9 @@ class ScheduledSet(SortedSet[T]):
 
         Give at most one of ``score`` or ``at`` (a Unix time or an aware
         datetime) or ``delay`` (seconds or a timedelta from now). With none
-        of them, the item is due now (or at the scorer's value). A delay
-        without ``clock=`` is added to the server's time in a Lua script.
+        of them, the item is due now (or at the scorer's value). Without
+        ``clock=``, "now" is the server's time, read in a short Lua script
+        that adds the item, so a delay is added to it there too.
         """
         return self._run(self._schedule_op(item, score, at, delay, update))
 

@@ -15,8 +15,9 @@ sync                                async
 ==================================  ======================================
 
 A blocking ``pop`` or ``take`` waits with BZPOPMIN on one connection from
-the client's pool, and a ScheduledSet waits with ``asyncio.sleep`` between
-polls, so other tasks keep running meanwhile. A client made with
+the client's pool. A ScheduledSet, a set with a lease in flight and a
+blocking ``claim`` wait with ``asyncio.sleep`` between polls instead. Other
+tasks keep running meanwhile. A client made with
 ``single_connection_client=True`` has one connection only, so its other
 commands wait until the BZPOPMIN returns.
 

@@ -2,7 +2,8 @@
 
 A Redis sorted set compares members by their bytes, so a codec decides what
 "the same item" means. Every codec shipped here is canonical: two equal values
-always encode to the same bytes.
+always encode to the same bytes. :class:`SerializerCodec` is the exception,
+because the serializer it wraps decides the bytes.
 
 - :class:`TextCodec` (the default) and :class:`BytesCodec` store text and
   bytes as they are.

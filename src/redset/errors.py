@@ -5,7 +5,7 @@ from the builtin exception it refines, so ``except KeyError`` around a pop
 keeps working::
 
     RedsetError
-    ├── EmptyError              (KeyError)    nothing to pop, take or peek
+    ├── EmptyError              (KeyError)    nothing to pop or peek
     ├── MemberNotFoundError     (KeyError)    remove() of an absent member
     ├── InvalidValueError       (ValueError)  bad argument value
     │   └── InvalidScoreError                 NaN score, or too large for a double
