@@ -393,7 +393,8 @@ def test_dead_help_names_both_reasons(capsys: pytest.CaptureFixture[str]) -> Non
     _, out, _ = run_cli(capsys, "dead", "--help")
     text = " ".join(out.split())
     assert "max_attempts" in text
-    assert "no longer decode" in text
+    assert "undecodable" in text
+    assert "no longer decodes" in text
 
 
 @pytest.mark.parametrize("command", ["info", "peek"])

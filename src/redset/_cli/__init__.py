@@ -139,9 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
         "dead",
         "list the dead letters: members delivered max_attempts times without "
         "an ack, and members that no longer decode",
+        "List the dead letters of a set, lowest score first, with their "
+        "delivery counts and the reason: 'max_attempts' for a member delivered "
+        "max_attempts times without an ack, 'undecodable' for a member that "
+        "no longer decodes. The command only reads.",
     )
     _add_set_command(
-        subcommands, common, "requeue", "move the dead letters back into the set"
+        subcommands,
+        common,
+        "requeue",
+        "move the dead letters back into the set",
+        "Move every dead letter back into the set with its old score. A "
+        "member that is already in the set keeps its score there.",
     )
     peek = _add_set_command(
         subcommands,
