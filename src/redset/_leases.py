@@ -79,8 +79,8 @@ FULL_POP_SECONDS = 1.0
 # Set keys whose pops skip the short script, each with the time.monotonic()
 # value until which they do. The record is shared by every set object in
 # the process, because code may make a new set object for each call. Sets
-# of one name on two servers share an entry, which costs at most one round
-# trip per pop.
+# of one name on two servers share an entry, so one of them can run the full
+# script, still one round trip, where the short one would do.
 _full_pop_until: dict[bytes, float] = {}
 
 # Size of that record above which expired entries are dropped.
