@@ -26,11 +26,13 @@ from ._checks import (
 from ._leases import (
     COUNT,
     DISCARD,
+    KEY_TYPES,
     PEEK,
     POLL_INTERVAL,
     POP,
     POP_FAST,
     SETTLE_BLOCKING_POP,
+    TYPE_NAMES,
     LeaseMixin,
     check_max_attempts,
     lease_keys,
@@ -93,10 +95,6 @@ MAX_BLOCK_SECONDS = 1.0
 
 # Iteration cursor: the last (score, member) pair returned.
 Cursor = tuple[float, bytes]
-
-# The Redis type each key of a set must hold, in ``lease_keys`` order.
-_KEY_TYPES = ("zset", "zset", "hash", "hash", "zset", "hash")
-_TYPE_NAMES = {"zset": "sorted set", "hash": "hash"}
 
 _PAGE = load_script("page")
 _CLEAR = load_script("clear")
@@ -427,7 +425,7 @@ class SetCore(LeaseMixin[T]):
         for key, expected in self._typed_keys():
             redis_type = as_text((yield Command(("TYPE", key))))
             if redis_type not in (expected, "none"):
-                raise WrongTypeError(key, redis_type, _TYPE_NAMES[expected])
+                raise WrongTypeError(key, redis_type, TYPE_NAMES[expected])
         # Every key has the right type now, so another client changed one
         # between the failed command and the TYPE checks.
         raise WrongTypeError(
@@ -443,7 +441,7 @@ class SetCore(LeaseMixin[T]):
 
     def _typed_keys(self) -> list[tuple[str, str]]:
         """Return each key of the set with the Redis type it must hold."""
-        return list(zip(self._lease_keys, _KEY_TYPES, strict=True))
+        return list(zip(self._lease_keys, KEY_TYPES, strict=True))
 
     def _check_server(self) -> Operation[None]:
         # NOTE: redis-py's and valkey's cluster clients send INFO to one node
@@ -778,7 +776,7 @@ class SetCore(LeaseMixin[T]):
         # Every key but the dead letters: leases held now end, so their acks
         # return False.
         keys = self._lease_keys[:4]
-        yield from eval_script(_CLEAR, keys, _KEY_TYPES[:4])
+        yield from eval_script(_CLEAR, keys, KEY_TYPES[:4])
 
     # -- reading ------------------------------------------------------------
 

@@ -53,6 +53,8 @@ from ._typing import T
 from .errors import DecodeError, EmptyError, InvalidTypeError, InvalidValueError
 
 __all__ = [
+    "KEY_TYPES",
+    "TYPE_NAMES",
     "DeadLetter",
     "Lease",
     "LeaseMixin",
@@ -114,6 +116,12 @@ _KEY_SUFFIXES = (
     "dead",
     "dead-info",
 )
+
+
+# The Redis type each key of a set must have, in ``lease_keys`` order, and
+# the name of each type in messages.
+KEY_TYPES = ("zset", "zset", "hash", "hash", "zset", "hash")
+TYPE_NAMES = {"zset": "sorted set", "hash": "hash"}
 
 
 def lease_keys(name: str) -> tuple[str, ...]:

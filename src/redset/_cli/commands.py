@@ -15,7 +15,7 @@ from typing import TextIO
 
 import redis
 
-from .._leases import lease_keys, parse_dead_info
+from .._leases import KEY_TYPES, TYPE_NAMES, lease_keys, parse_dead_info
 from .._replies import as_pairs, as_text
 from .._sync import SortedSet
 from ..codecs import BytesCodec
@@ -29,17 +29,6 @@ def _view(client: redis.Redis, name: str) -> SortedSet[bytes]:
     return SortedSet(client, name, codec=BytesCodec())
 
 
-# The Redis type of each key of lease_keys(name), and its name in messages.
-_KEY_TYPES = (
-    ("zset", "sorted set"),
-    ("zset", "sorted set"),
-    ("hash", "hash"),
-    ("hash", "hash"),
-    ("zset", "sorted set"),
-    ("hash", "hash"),
-)
-
-
 def _check_key_types(client: redis.Redis, name: str) -> None:
     """Raise WrongTypeError when a key of set ``name`` has another Redis type.
 
@@ -47,12 +36,10 @@ def _check_key_types(client: redis.Redis, name: str) -> None:
     so a main key of another type would otherwise look like a set without
     dead letters.
     """
-    for key, (expected, expected_name) in zip(
-        lease_keys(name), _KEY_TYPES, strict=True
-    ):
+    for key, expected in zip(lease_keys(name), KEY_TYPES, strict=True):
         redis_type = as_text(client.type(key))
         if redis_type not in (expected, "none"):
-            raise WrongTypeError(key, redis_type, expected_name)
+            raise WrongTypeError(key, redis_type, TYPE_NAMES[expected])
 
 
 def _server_time(client: redis.Redis) -> float:
