@@ -11,6 +11,7 @@ import importlib
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -699,6 +700,61 @@ def test_demo_kill_one_reprocesses_module(
     assert fields["modules crawled"] == "41"
     assert fields["matches the walk"] == "yes"
     assert fields["left in flight"] == "0"
+    assert list(r.scan_iter(match="redset-demo:*")) == []
+
+
+def spawned_children(parent: int) -> list[int]:
+    """Return the pids of multiprocessing's spawned children of ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # the process has exited
+            continue
+        # The parent pid is the second field after the parenthesized name.
+        ppid = int(stat.rpartition(")")[2].split()[1])
+        if ppid == parent and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("delay", [0.0, 0.2])
+def test_demo_ctrl_c_while_workers_start(
+    redis_url: str, r: redis.Redis, delay: float
+) -> None:
+    # Ctrl-C at a terminal signals the whole process group. Sent within
+    # 0.2 s of the workers' start, it arrives while they import modules,
+    # before run_worker can set their signal handling.
+    command = [sys.executable, "-m", "redset", "--url", redis_url]
+    command += ["demo", "--workers", "2"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        give_up = time.monotonic() + 30
+        while len(spawned_children(process.pid)) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < give_up, "the worker processes did not start"
+            time.sleep(0.002)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 130, err
+    assert out == ""
+    assert err.splitlines() == ["redset: interrupted"]
+    assert spawned_children(process.pid) == []
     assert list(r.scan_iter(match="redset-demo:*")) == []
 
 

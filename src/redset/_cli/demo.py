@@ -178,9 +178,9 @@ def run_worker(
     The worker connects, then waits at ``ready`` for the others, so that the
     time measured is the crawl's and not the processes' start-up.
     """
-    # Ctrl-C at a terminal reaches the whole process group: let the parent
-    # alone handle it, by stopping the workers, instead of each worker
-    # printing a traceback.
+    # The worker starts with SIGINT blocked (see _sigint_blocked). Ignoring
+    # it drops an interrupt that arrived during start-up: the parent alone
+    # handles Ctrl-C, by stopping the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         with redis.Redis.from_url(settings.url) as client:
@@ -341,20 +341,21 @@ def run_demo(
     processes: list[BaseProcess] = []
     try:
         crawl.queue(chosen)
-        for number in range(1, workers + 1):
-            settings = WorkerSettings(
-                url,
-                crawl.keys,
-                number,
-                kill_at_claim=KILL_AT_CLAIM if kill_one else None,
-            )
-            process: BaseProcess = context.Process(
-                target=run_worker,
-                args=(settings, ready, kill_queue),
-                name=f"redset-demo-worker-{number}",
-            )
-            process.start()
-            processes.append(process)
+        with _sigint_blocked():
+            for number in range(1, workers + 1):
+                settings = WorkerSettings(
+                    url,
+                    crawl.keys,
+                    number,
+                    kill_at_claim=KILL_AT_CLAIM if kill_one else None,
+                )
+                process: BaseProcess = context.Process(
+                    target=run_worker,
+                    args=(settings, ready, kill_queue),
+                    name=f"redset-demo-worker-{number}",
+                )
+                process.start()
+                processes.append(process)
         try:
             ready.wait(timeout=START_TIMEOUT)
         except threading.BrokenBarrierError:
@@ -400,6 +401,23 @@ def run_demo(
         walk_elapsed=walk_elapsed,
     )
     return 0 if matches else 1
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while the worker processes start.
+
+    Ctrl-C at a terminal reaches the whole process group. A spawned worker
+    imports modules before ``run_worker`` runs, and an interrupt then made
+    each worker print a traceback. A new process inherits the blocked
+    signal, so it stays pending there until the worker ignores it. Here it
+    is delivered when the block ends, so the parent still stops the run.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _print_summary(
