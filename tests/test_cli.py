@@ -8,6 +8,7 @@ port where nothing listens.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import io
 import os
 import re
@@ -406,6 +407,13 @@ def test_help_explains_expiring_set_scores(
     text = " ".join(out.split())
     assert "For an ExpiringSet the scores are expiry times" in text
     assert "cannot tell the set's class" in text
+
+
+def test_version_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "--version")
+    assert code == 0
+    assert out == f"redset {importlib.metadata.version('redset')}\n"
+    assert err == ""
 
 
 def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,6 +17,7 @@ from types import FrameType
 
 import redis
 
+from .. import __version__
 from ..errors import RedsetError
 from . import commands
 from .connection import DEFAULT_ADDRESS, CommandError, connect
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
             "else an embedded redis-server started for the run (needs "
             "pip install 'redset[server]')."
         ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     url_help = "Redis URL, such as redis://host:6379/0 or unix:///path/redis.sock"
     parser.add_argument("--url", help=url_help)
@@ -133,6 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
         "max_attempts. For an ExpiringSet the scores are expiry times, so "
         f"'due now' counts the members that have expired. {class_note}",
     )
+    peek = _add_set_command(
+        subcommands,
+        common,
+        "peek",
+        "show the next members in score order without removing them",
+        "Show the members with the lowest scores, in score order, without "
+        "removing them. For an ExpiringSet the scores are expiry times, so "
+        "members that have expired come first, then those that expire soonest. "
+        f"{class_note}",
+    )
+    peek.add_argument(
+        "-n",
+        type=_positive_int,
+        default=10,
+        dest="count",
+        help="how many members to show (default: 10)",
+    )
+
     _add_set_command(
         subcommands,
         common,
@@ -152,24 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
         "Move every dead letter back into the set with its old score. A "
         "member that is already in the set keeps its score there.",
     )
-    peek = _add_set_command(
-        subcommands,
-        common,
-        "peek",
-        "show the next members in score order without removing them",
-        "Show the members with the lowest scores, in score order, without "
-        "removing them. For an ExpiringSet the scores are expiry times, so "
-        "members that have expired come first, then those that expire soonest. "
-        f"{class_note}",
-    )
-    peek.add_argument(
-        "-n",
-        type=_positive_int,
-        default=10,
-        dest="count",
-        help="how many members to show (default: 10)",
-    )
-
     purge = _add_set_command(
         subcommands,
         common,
