@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import platform
 import random
+import shlex
 import socket
 import statistics
 import sys
@@ -724,7 +725,7 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     print(table(headers, rows))
 
 
-def describe_machine(server_version: str, quick: bool) -> None:
+def describe_machine(server_version: str) -> None:
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -733,7 +734,12 @@ def describe_machine(server_version: str, quick: bool) -> None:
                 break
     except OSError:
         pass
-    print(f"command:   python benchmarks/run.py{' --quick' if quick else ''}")
+    # The interpreter relative to the working directory when it lies there,
+    # as a user in that directory would type it.
+    python = os.path.relpath(sys.executable)
+    if python.startswith(".."):
+        python = sys.executable
+    print(f"command:   {shlex.join([python, *sys.argv])}")
     print(f"machine:   {' '.join(platform.uname())}")
     print(f"cpu:       {cpu} ({multiprocessing.cpu_count()} cores)")
     print(f"python:    {sys.version.split()[0]}, redis-py {redis.__version__}")
@@ -769,7 +775,7 @@ def main() -> int:
 def _run_all(server: RedisServer, quick: bool) -> int:
     sizes = QUICK if quick else FULL
     with redis.Redis.from_url(server.url) as client:
-        describe_machine(str(client.info("server")["redis_version"]), quick)
+        describe_machine(str(client.info("server")["redis_version"]))
         results = [
             bench_add(client, sizes),
             *bench_pop(client, sizes),

@@ -245,8 +245,11 @@ class SortedSet(SetAlgebra[T], MutableSet[T]):
         """Count the members, after returning expired leases to the set.
 
         A Lua script, not a bare ZCARD, so an item whose lease expired is
-        counted. An item in flight is counted only if it was added again
-        during its lease; ``in_flight`` counts the leases.
+        counted. With ``max_attempts``, such an item that used up its
+        deliveries moves to dead letters instead. An item in flight is
+        counted only if it was added again during its lease; ``in_flight``
+        counts the leases. ``list()`` and ``sorted()`` call this first for a
+        size hint, where iteration alone returns no lease.
         """
         return self._run(self._len_op())
 
