@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -26,10 +27,11 @@ import redis
 
 from redset import TimeSortedSet
 from redset._cli import demo, main
+from redset._cli.connection import EmbeddedServer
 from redset._cli.graph import find_module_spec, module_imports, walk
 from redset._cli.output import format_member, format_score
 from redset._leases import lease_keys
-from servers import RedisServer, find_redis_binaries, free_port
+from servers import LocalCluster, RedisServer, find_redis_binaries, free_port
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -367,6 +369,82 @@ def test_password_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
     assert "user:***@" in err
 
 
+def with_query(url: str, option: str) -> str:
+    return url + ("&" if "?" in url else "?") + option
+
+
+@pytest.mark.parametrize("url_first", [False, True], ids=["after", "before"])
+def test_empty_url_is_usage_error(
+    capsys: pytest.CaptureFixture[str], url_first: bool
+) -> None:
+    argv = ["--url", "", "info", "jobs"] if url_first else ["info", "jobs", "--url", ""]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.splitlines()[-1].endswith(
+        "error: argument --url: expected a Redis URL, got an empty value"
+    )
+
+
+def test_empty_redis_url_is_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # An empty REDIS_URL must not fall back to the server on the default
+    # address, which this test provides.
+    monkeypatch.setenv("REDIS_URL", "")
+    binary = find_redis_binaries()[0].path
+    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
+    try:
+        server.client().zadd("jobs", {"a": 1})
+        code = main(["peek", "jobs"], default_address=("127.0.0.1", server.port))
+    finally:
+        server.kill()
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err == (
+        "redset: error: REDIS_URL is set but empty: give a URL or unset it\n"
+    )
+
+
+def test_query_password_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0?db=0&password=secret"
+    code, _, err = run_cli(capsys, "info", "jobs", "--url", url)
+    assert code == 1
+    assert "secret" not in err
+    assert "password=***" in err
+
+
+def test_unparsable_url_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "info", "jobs", "--url", "redis://user:pw@[::1")
+    assert code == 1
+    assert err.startswith("redset: error: invalid Redis URL 'redis://***@[::1'")
+    assert err.count("\n") == 1
+
+
+def test_url_option_out_of_range(
+    capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    url = with_query(redis_url, "socket_timeout=-1")
+    code, _, err = run_cli(capsys, "info", "jobs", "--url", url)
+    assert code == 1
+    assert err.startswith("redset: error: invalid Redis URL ")
+    assert err.count("\n") == 1
+
+
+def test_decode_responses_in_url_is_error(
+    capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    url = with_query(redis_url, "decode_responses=true")
+    code, out, err = run_cli(capsys, "dead", "jobs", "--url", url)
+    assert code == 1
+    assert out == ""
+    assert err.endswith("so remove decode_responses from the URL\n")
+    assert err.count("\n") == 1
+
+
 def test_redis_url_environment_variable(
     capsys: pytest.CaptureFixture[str],
     redis_url: str,
@@ -446,6 +524,51 @@ def test_embedded_server_started_and_stopped(
     pid, socket_path = int(match[1]), Path(match[2])
     assert not process_exists(pid)
     assert not socket_path.parent.exists()
+
+
+def test_cluster_node_is_one_line_error(
+    capsys: pytest.CaptureFixture[str], redis_cluster: LocalCluster
+) -> None:
+    url = f"redis://127.0.0.1:{redis_cluster.startup_port}/0"
+    code, out, err = run_cli(capsys, "info", "jobs", "--url", url)
+    assert code == 1
+    assert out == ""
+    assert err == (
+        f"redset: error: {url} is a Redis Cluster node, and the command works "
+        "with a single Redis server only\n"
+    )
+
+
+def test_embedded_server_has_own_session() -> None:
+    # Ctrl-C at a terminal signals its foreground process group. The server
+    # must outlive it, because the command still cleans up its keys there.
+    server = EmbeddedServer()
+    server.start()
+    try:
+        assert server.pid is not None
+        assert os.getsid(server.pid) == server.pid
+        assert os.getpgid(server.pid) != os.getpgid(0)
+    finally:
+        server.stop()
+    assert not server.directory.exists()
+
+
+def test_embedded_server_with_long_tmpdir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    long_directory = tmp_path / ("d" * 100)
+    long_directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_directory))
+    server = EmbeddedServer()
+    server.start()
+    try:
+        assert len(os.fsencode(server.socket_path)) <= 107
+        with redis.Redis(unix_socket_path=server.socket_path) as client:
+            assert client.ping()
+    finally:
+        server.stop()
+    assert not server.directory.exists()
+    assert list(long_directory.iterdir()) == []
 
 
 def test_server_on_default_address_is_used(

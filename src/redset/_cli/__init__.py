@@ -39,6 +39,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _url(text: str) -> str:
+    # An empty value, such as a mistyped "$VARIABLE", must not fall back to
+    # REDIS_URL or the default server.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a Redis URL, got an empty value")
+    return text
+
+
 def _add_set_command(
     subcommands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
@@ -71,11 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
     url_help = "Redis URL, such as redis://host:6379/0 or unix:///path/redis.sock"
-    parser.add_argument("--url", help=url_help)
+    parser.add_argument("--url", type=_url, help=url_help)
     # The subcommands take --url too; SUPPRESS keeps a value given before the
     # subcommand from being reset to the default.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", default=argparse.SUPPRESS, help=url_help)
+    common.add_argument("--url", type=_url, default=argparse.SUPPRESS, help=url_help)
     subcommands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND"
     )

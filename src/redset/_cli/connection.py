@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -39,6 +40,10 @@ __all__ = [
 
 DEFAULT_ADDRESS = ("127.0.0.1", 6379)
 
+# The longest unix socket path Linux accepts: sun_path holds 108 bytes,
+# the last of them the terminating NUL.
+MAX_SOCKET_PATH = 107
+
 # How long the default address may take to accept a TCP connection before
 # the command decides no server is there.
 PROBE_TIMEOUT = 0.25
@@ -48,10 +53,21 @@ class CommandError(Exception):
     """A failure the command reports as one line on stderr."""
 
 
+# A password in the query, a form redis-py reads too.
+QUERY_PASSWORD = re.compile(r"(?<=[?&;])(password=)[^&;#]*", re.IGNORECASE)
+
+
 def redact(url: str) -> str:
-    """Return ``url`` with its password replaced, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """Return ``url`` with its passwords replaced, for messages."""
+    url = QUERY_PASSWORD.sub(r"\1***", url)
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        # Unparsable, so mask everything up to the last "@", which is where
+        # a user and password would be.
+        return re.sub(r"(?<=//).*@", "***@", url)
+    if password is None:
         return url
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
@@ -106,6 +122,12 @@ class EmbeddedServer:
         self.binary = embedded_binary()
         self.directory = Path(tempfile.mkdtemp(prefix="redset-cli-"))
         self.socket_path = str(self.directory / "redis.sock")
+        if len(os.fsencode(self.socket_path)) > MAX_SOCKET_PATH:
+            # A long TMPDIR. redis-server would bind a truncated path
+            # outside the directory, so use /tmp instead.
+            self.directory.rmdir()
+            self.directory = Path(tempfile.mkdtemp(prefix="redset-cli-", dir="/tmp"))
+            self.socket_path = str(self.directory / "redis.sock")
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -137,6 +159,9 @@ class EmbeddedServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=preexec,
+            # Out of the terminal's process group, so that Ctrl-C reaches
+            # only the command, which still needs the server to clean up.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -187,6 +212,19 @@ class EmbeddedServer:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+def _is_cluster_node(client: redis.Redis) -> bool:
+    """Tell whether the server runs in cluster mode.
+
+    A plain client there would fail on most keys with a bare MOVED reply.
+    A user whose ACL denies INFO is taken to be on a single server.
+    """
+    try:
+        section = client.info("cluster")
+    except redis.ResponseError:
+        return False
+    return bool(section.get("cluster_enabled"))
+
+
 @dataclass
 class Server:
     """The server a command talks to."""
@@ -213,13 +251,23 @@ def connect(
     address, and ignores REDIS_URL.
 
     Raises:
-        CommandError: the URL is invalid, the server does not reply, no
-            server can be found or started, or ``url`` was given with
-            ``force_embedded``.
+        CommandError: the URL is invalid, REDIS_URL is empty, the server
+            does not reply or is a Redis Cluster node, no server can be
+            found or started, or ``url`` was given with ``force_embedded``.
     """
     if force_embedded and url:
         raise CommandError("--embedded cannot be used with --url: pass one of them")
-    chosen = None if force_embedded else url or environ.get("REDIS_URL") or None
+    from_environment = environ.get("REDIS_URL")
+    # An empty variable is more likely a mistake than a wish for the default
+    # server, which purge would then change.
+    uses_environment = url is None and not force_embedded
+    if (
+        uses_environment
+        and from_environment is not None
+        and not from_environment.strip()
+    ):
+        raise CommandError("REDIS_URL is set but empty: give a URL or unset it")
+    chosen = None if force_embedded else url or from_environment or None
     embedded: EmbeddedServer | None = None
     if chosen is None:
         host, port = default_address
@@ -245,8 +293,21 @@ def connect(
             raise CommandError(
                 f"invalid Redis URL {redact(chosen)!r}: {error}"
             ) from None
+        if client.connection_pool.connection_kwargs.get("decode_responses"):
+            client.close()
+            raise CommandError(
+                f"invalid Redis URL {redact(chosen)!r}: the command reads "
+                "replies as bytes, so remove decode_responses from the URL"
+            )
         try:
             client.ping()
+        except ValueError as error:
+            # An option out of range, such as a negative socket_timeout,
+            # fails only when the connection opens.
+            client.close()
+            raise CommandError(
+                f"invalid Redis URL {redact(chosen)!r}: {error}"
+            ) from None
         except redis.RedisError as error:
             client.close()
             reason = str(error).rstrip(".")
@@ -254,6 +315,12 @@ def connect(
                 f"cannot reach Redis at {redact(chosen)}: {reason}; "
                 "check --url or REDIS_URL"
             ) from None
+        if _is_cluster_node(client):
+            client.close()
+            raise CommandError(
+                f"{redact(chosen)} is a Redis Cluster node, and the command "
+                "works with a single Redis server only"
+            )
         try:
             yield Server(chosen, client, embedded)
         finally:
