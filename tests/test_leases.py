@@ -994,6 +994,30 @@ def test_corrupt_count_in_dead_letter(r: redis.Redis, key: str) -> None:
     assert letter.attempts == 1
 
 
+def test_dead_letters_read_corrupt_info(r: redis.Redis, key: str) -> None:
+    s = SortedSet(r, key)
+    written = {
+        b"a": b"abc",
+        b"b": b"",
+        b"c": b"1.5 x",
+        b"d": b" ",
+        b"e": b"\xff\xfe bad",
+        b"f": b"4 max_attempts",
+    }
+    r.zadd(s._lease_keys[4], {member: i for i, member in enumerate(written)})
+    for member, info in written.items():
+        r.hset(s._lease_keys[5], member, info)
+    # A value that does not start with a count keeps all of it as the reason.
+    assert [(letter.attempts, letter.reason) for letter in s.dead_letters()] == [
+        (0, "abc"),
+        (0, ""),
+        (0, "1.5 x"),
+        (0, " "),
+        (0, "\ufffd\ufffd bad"),
+        (4, "max_attempts"),
+    ]
+
+
 def test_wrong_type_dead_info_keeps_lease(r: redis.Redis, key: str) -> None:
     clock = FakeClock()
     s = SortedSet(r, key, clock=clock, max_attempts=1)

@@ -269,11 +269,23 @@ def check_max_attempts(value: object) -> int | None:
 
 
 def parse_dead_info(info: Any) -> tuple[int, str]:
-    """Split a dead-info value; a dead letter without one never decoded."""
+    """Split a dead-info value into the delivery count and the reason.
+
+    A dead letter without a value never decoded. ``bury`` in
+    ``scripts/lease_prelude.lua`` writes the count as ASCII digits and a
+    space before the reason. So a value whose first word is not such a count
+    was written by another client. Its count then reads as 0, as ``bury``
+    reads a count that is not a number, and the whole value becomes the
+    reason, so that it stays visible. Bytes that are not UTF-8 become U+FFFD.
+    """
     if info is None or info is False:
         return 0, REASON_UNDECODABLE
-    count, _, reason = as_text(info).partition(" ")
-    return int(count), reason
+    text = as_text(info)
+    count, _, reason = text.partition(" ")
+    # isdigit() alone would accept digits of other scripts, such as "٣".
+    if count.isascii() and count.isdigit():
+        return int(count), reason
+    return 0, text
 
 
 class LeaseMixin(Generic[T]):

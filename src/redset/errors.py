@@ -103,6 +103,11 @@ class DecodeError(RedsetError, ValueError):
         self.raw = raw
 
 
+# Words for the types that the TYPE command names otherwise; TYPE names
+# the rest (string, list, set, hash, stream) in words already.
+_TYPE_WORDS = {"zset": "sorted set", "vectorset": "vector set"}
+
+
 class WrongTypeError(RedsetError, TypeError):
     """A key used by the set has a value of another Redis type."""
 
@@ -114,9 +119,10 @@ class WrongTypeError(RedsetError, TypeError):
         *,
         message: str | None = None,
     ) -> None:
+        found = _TYPE_WORDS.get(redis_type, redis_type)
         super().__init__(
             message
-            or f"Redis key {key!r} holds a {redis_type}, not a {expected}; "
+            or f"Redis key {key!r} holds a {found}, not a {expected}; "
             "choose another set name or delete that key"
         )
         self.key = key

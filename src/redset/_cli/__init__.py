@@ -47,6 +47,26 @@ def _url(text: str) -> str:
     return text
 
 
+def _set_name(text: str) -> str:
+    """Check a set name from the command line: UTF-8 text, not empty."""
+    if not text:
+        raise argparse.ArgumentTypeError("a set name must not be empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Python turns argv bytes that are not UTF-8 into surrogate escapes,
+        # and os.fsencode() turns them back for the message.
+        try:
+            name_literal = repr(os.fsencode(text))
+        except UnicodeEncodeError:
+            name_literal = repr(text)
+        raise argparse.ArgumentTypeError(
+            f"set name {name_literal} is not valid UTF-8, and redset names sets with "
+            "UTF-8 text only; rename the key to a UTF-8 name to inspect it"
+        ) from None
+    return text
+
+
 def _add_set_command(
     subcommands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
@@ -58,7 +78,9 @@ def _add_set_command(
     command = subcommands.add_parser(
         name, parents=[common], help=summary, description=description or summary
     )
-    command.add_argument("name", metavar="NAME", help="the set's Redis key")
+    command.add_argument(
+        "name", metavar="NAME", type=_set_name, help="the set's Redis key"
+    )
     return command
 
 
@@ -206,7 +228,12 @@ def confirm_on_terminal(question: str) -> bool:
             "pass --yes to delete anyway"
         )
     print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
-    return stdin.readline().strip().lower() in ("y", "yes")
+    answer = stdin.readline()
+    if not answer.endswith("\n"):
+        # At end of input the terminal echoes no newline, so the next line
+        # would start on the prompt's line.
+        print(file=sys.stderr)
+    return answer.strip().lower() in ("y", "yes")
 
 
 @contextmanager
@@ -279,6 +306,33 @@ def _run(arguments: argparse.Namespace, default_address: tuple[str, int]) -> int
         )
 
 
+def _escape_unprintable(text: str) -> str:
+    """Escape control and other unprintable characters as repr() does."""
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in text
+    )
+
+
+def _discard_stdout() -> None:
+    """Point the process's stdout at os.devnull after the reader went away.
+
+    Python flushes stdout again at exit, and the data left in its buffer
+    would raise BrokenPipeError a second time. A stdout that tests replaced
+    is left alone.
+    """
+    stdout = sys.__stdout__
+    if stdout is None or sys.stdout is not stdout:
+        return
+    try:
+        descriptor = stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -300,10 +354,20 @@ def main(
         return stop.code if isinstance(stop.code, int) else 2
     try:
         with _exit_on_sigterm():
-            return _run(arguments, default_address)
+            code = _run(arguments, default_address)
+        # Output to a pipe waits in a buffer. Flushing it here, and not at
+        # interpreter exit, lets a reader that went away end quietly below.
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader of stdout, such as head, has exited. Like other Unix
+        # tools, exit quietly with the status of a process that SIGPIPE kills.
+        _discard_stdout()
+        return 128 + signal.SIGPIPE
     except (CommandError, RedsetError, redis.RedisError, OSError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
-        print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+        print(f"{PROGRAM}: error: {_escape_unprintable(message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         # A terminal echoes ^C where the cursor is, which may be after the

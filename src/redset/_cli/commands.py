@@ -10,6 +10,7 @@ where such an item goes.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable
 from typing import TextIO
 
@@ -20,7 +21,8 @@ from .._replies import as_pairs, as_text
 from .._sync import SortedSet
 from ..codecs import BytesCodec
 from ..errors import WrongTypeError
-from .output import format_member, format_score, plural_suffix, table
+from .connection import CommandError
+from .output import format_member, format_score, format_text, plural_suffix, table
 
 __all__ = ["dead", "info", "peek", "purge", "requeue"]
 
@@ -91,16 +93,20 @@ def info(client: redis.Redis, name: str, out: TextIO) -> int:
     ]
     for key, used in memory.items():
         if used is not None:
-            rows.append((f"bytes in {key}", str(used)))
+            rows.append((f"bytes in {format_text(key)}", str(used)))
     total = sum(used or 0 for used in memory.values())
     rows.append(("bytes in all keys", str(total)))
-    print(table(("set", name), rows), file=out)
+    print(table(("set", format_text(name)), rows), file=out)
     return 0
 
 
 def peek(client: redis.Redis, name: str, count: int, out: TextIO) -> int:
     """Print the first ``count`` members in score order, without removing them."""
-    pairs = list(itertools.islice(_view(client, name).items(), count))
+    # islice() takes at most sys.maxsize, and no set contains that many
+    # members, so a larger count shows the whole set, as any count above the
+    # set's size does.
+    limit = min(count, sys.maxsize)
+    pairs = list(itertools.islice(_view(client, name).items(), limit))
     if not pairs:
         print(f"{name!r} is empty", file=out)
         return 0
@@ -124,7 +130,14 @@ def dead(client: redis.Redis, name: str, out: TextIO) -> int:
     rows = []
     for (member, score), dead_info in zip(letters, infos, strict=True):
         attempts, reason = parse_dead_info(dead_info)
-        rows.append((format_score(score), str(attempts), reason, format_member(member)))
+        rows.append(
+            (
+                format_score(score),
+                str(attempts),
+                format_text(reason),
+                format_member(member),
+            )
+        )
     print(table(("score", "attempts", "reason", "member"), rows), file=out)
     return 0
 
@@ -138,6 +151,11 @@ def requeue(client: redis.Redis, name: str, out: TextIO) -> int:
     return 0
 
 
+# Number of times purge counts and prompts again when the dead letters
+# change between its count and its delete, before it raises CommandError.
+_PURGE_ATTEMPTS = 3
+
+
 def purge(
     client: redis.Redis,
     name: str,
@@ -145,18 +163,47 @@ def purge(
     *,
     confirm: Callable[[str], bool],
 ) -> int:
-    """Delete the dead letters after ``confirm`` agrees; return 1 when it does not."""
-    _check_key_types(client, name)
-    view = _view(client, name)
-    count = int(client.zcard(lease_keys(name)[4]))
-    if count == 0:
-        print(f"{name!r} has no dead letters", file=out)
+    """Delete the dead letters after ``confirm`` agrees; return 1 when it does not.
+
+    The count given to ``confirm`` and the delete run under WATCH of the two
+    dead-letter keys, so the delete removes exactly the dead letters counted.
+    When another client changes them before the delete, EXEC deletes
+    nothing, and purge counts and prompts again. Raises CommandError when
+    they change _PURGE_ATTEMPTS times in a row.
+    """
+    dead_key, dead_info_key = lease_keys(name)[4:6]
+    for _ in range(_PURGE_ATTEMPTS):
+        with client.pipeline() as transaction:
+            transaction.watch(dead_key, dead_info_key)  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.watch unannotated
+            # After WATCH, these commands run at once on the watching
+            # connection. A dead-letter key that another program replaces
+            # after its type check therefore makes EXEC fail, and DEL never
+            # deletes that program's data.
+            _check_key_types(transaction, name)
+            count = int(transaction.zcard(dead_key))
+            if count == 0:
+                print(f"{name!r} has no dead letters", file=out)
+                return 0
+            question = f"Delete {count} dead letter{plural_suffix(count)} of {name!r}?"
+            if not confirm(question):
+                print("nothing deleted", file=out)
+                return 1
+            transaction.multi()
+            transaction.delete(dead_key, dead_info_key)
+            try:
+                transaction.execute()
+            except redis.WatchError:
+                print(
+                    f"the dead letters of {name!r} changed before the delete, "
+                    "so nothing was deleted",
+                    file=out,
+                )
+                continue
+        print(
+            f"deleted {count} dead letter{plural_suffix(count)} of {name!r}", file=out
+        )
         return 0
-    if not confirm(f"Delete {count} dead letter{plural_suffix(count)} of {name!r}?"):
-        print("nothing deleted", file=out)
-        return 1
-    deleted = view.purge_dead_letters()
-    print(
-        f"deleted {deleted} dead letter{plural_suffix(deleted)} of {name!r}", file=out
+    raise CommandError(
+        f"the dead letters of {name!r} changed before each of {_PURGE_ATTEMPTS} "
+        "deletes, so nothing was deleted; run purge again when fewer items fail"
     )
-    return 0

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["format_member", "format_score", "plural_suffix", "table"]
+__all__ = [
+    "format_member",
+    "format_score",
+    "format_text",
+    "plural_suffix",
+    "table",
+]
 
 
 # Text that starts like a quoted string or a bytes literal is quoted too, so
@@ -15,17 +21,25 @@ _QUOTE_PREFIXES = ("'", '"', "b'", 'b"')
 def format_member(member: bytes) -> str:
     """Show a raw member as plain text where that is unambiguous.
 
-    UTF-8 text is shown as a quoted Python string literal when it is empty,
-    starts or ends with whitespace, contains a character that is not
-    printable (newlines, control characters, non-ASCII spaces), or starts
-    with a quote or ``b'``. Other text is shown as it is, inner spaces
-    included, because every table puts the member in its last column.
-    A member that is not UTF-8 is shown as a Python bytes literal.
+    UTF-8 text is shown as ``format_text`` shows it. A member that is not
+    UTF-8 is shown as a Python bytes literal.
     """
     try:
         text = member.decode("utf-8")
     except UnicodeDecodeError:
         return repr(member)
+    return format_text(text)
+
+
+def format_text(text: str) -> str:
+    """Show text from Redis or the command line so that it cannot fool a terminal.
+
+    The text is shown as a quoted Python string literal, which escapes
+    every character that is not printable, in these cases: it is empty, it
+    starts or ends with whitespace, it starts with a quote or ``b'``, or it
+    contains a character that is not printable, such as a newline, ESC or a
+    non-ASCII space. Other text is shown as it is, inner spaces included.
+    """
     plain = (
         text != ""
         and text.isprintable()
@@ -35,9 +49,15 @@ def format_member(member: bytes) -> str:
     return text if plain else repr(text)
 
 
+# repr() writes a whole number from 1e16 up in exponent form, such as
+# 1e+300 for a score that str(int(score)) writes as 301 digits. Both are
+# exact, and below 1e16 repr() writes a trailing ".0" instead.
+_EXPONENT_FORM_THRESHOLD = 1e16
+
+
 def format_score(score: float) -> str:
-    """Show a score exactly, with no trailing ``.0`` on whole numbers."""
-    if score.is_integer():
+    """Show a score exactly, and a whole number below 1e16 without ``.0``."""
+    if score.is_integer() and abs(score) < _EXPONENT_FORM_THRESHOLD:
         return str(int(score))
     return repr(score)
 
