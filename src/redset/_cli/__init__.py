@@ -67,6 +67,22 @@ def _set_name(text: str) -> str:
     return text
 
 
+# Each demo worker is a Python process of its own, about 20 MB resident
+# (measured with CPython 3.11 on Linux x86-64), with its own Redis connection.
+# The default seeds reach 385 modules on CPython 3.11, so with more than a few
+# dozen workers most of them only wait for work.
+DEMO_MAX_WORKERS = 64
+
+
+def _demo_worker_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > DEMO_MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"expected {DEMO_MAX_WORKERS} or fewer, got {value}"
+        )
+    return value
+
+
 def _add_set_command(
     subcommands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
@@ -124,9 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--workers",
-        type=_positive_int,
+        type=_demo_worker_count,
         default=4,
-        help="number of worker processes (default: 4)",
+        help=f"number of worker processes, 1 to {DEMO_MAX_WORKERS} (default: 4)",
     )
     demo.add_argument(
         "--seed",
@@ -237,21 +253,31 @@ def confirm_on_terminal(question: str) -> bool:
 
 
 @contextmanager
-def _exit_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit, so an embedded server is still stopped."""
+def _exit_on_termination_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into SystemExit, so that cleanup code runs.
+
+    The exit status is 128 plus the signal number, as for a process the
+    signal killed. The cleanup stops an embedded server and the demo's
+    workers, and deletes the demo's keys. A terminal that closes sends
+    SIGHUP, which Windows does not have.
+    """
 
     def handle(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
+    signums = [signal.SIGTERM]
+    if hasattr(signal, "SIGHUP"):
+        signums.append(signal.SIGHUP)
     try:
-        previous = signal.signal(signal.SIGTERM, handle)
+        previous = [(signum, signal.signal(signum, handle)) for signum in signums]
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous:
+            signal.signal(signum, handler)
 
 
 def _demo_option_conflict(arguments: argparse.Namespace) -> str | None:
@@ -353,7 +379,7 @@ def main(
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 2
     try:
-        with _exit_on_sigterm():
+        with _exit_on_termination_signals():
             code = _run(arguments, default_address)
         # Output to a pipe waits in a buffer. Flushing it here, and not at
         # interpreter exit, lets a reader that went away end quietly below.

@@ -18,14 +18,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
+from multiprocessing.context import SpawnContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -33,7 +36,7 @@ from typing import TextIO
 
 import redis
 
-from .._leases import Lease
+from .._leases import Lease, lease_keys
 from .._replies import as_text
 from .._sync import ExpiringSet, TimeSortedSet
 from .connection import CommandError, redact
@@ -52,9 +55,20 @@ LEASE_SECONDS = 2.0
 # complete.
 CLAIM_WAIT = 0.2
 
-# How long the run's ExpiringSets remember a module. The keys are deleted at
-# the end of the run; this bounds what a run that was itself killed leaves.
+# How long the run's ExpiringSets remember a module. An ExpiringSet expires
+# its members, never its key, so this does not bound how long a run's keys
+# live. KEY_TTL_SECONDS does.
 MEMORY_SECONDS = 3600.0
+
+# TTL in seconds of every key of the run. While the run lasts, the parent sets
+# it again every KEY_REFRESH_SECONDS, because a sorted set that empties is
+# deleted and the next write creates it without a TTL. A worker whose parent
+# died sets it once more before it exits. So the keys of a run that was
+# killed expire at most KEY_TTL_SECONDS after its last process exits.
+# NOTE: when the parent and every worker die at once, as with SIGKILL to the
+# whole process group, a key created since the last refresh keeps no TTL.
+KEY_TTL_SECONDS = 30.0
+KEY_REFRESH_SECONDS = 1.0
 
 # With --kill-one, the worker that makes the run's fifth claim stops while
 # it holds that lease, and the parent kills it there. Counting claims across
@@ -67,6 +81,10 @@ START_TIMEOUT = 60.0
 
 # Seconds between two updates of the progress line and two liveness checks.
 SUPERVISE_INTERVAL = 0.1
+
+# Signals that stop the run: Ctrl-C, and the two that the command turns into
+# an exit with cleanup (see _exit_on_termination_signals in __init__.py).
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,17 @@ class RunKeys:
     @property
     def repeated(self) -> str:
         return f"{self.prefix}:processed-again"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every key the run writes, the frontier's auxiliary keys included."""
+        return (
+            *lease_keys(self.frontier),
+            self.seen,
+            self.crawled,
+            self.stats,
+            self.repeated,
+        )
 
 
 class Crawl:
@@ -149,6 +178,18 @@ class Crawl:
         raw = self.client.hgetall(self.keys.stats)
         return {as_text(key): int(value) for key, value in raw.items()}
 
+    def expire(self) -> None:
+        """Set the TTL of every key of the run to KEY_TTL_SECONDS.
+
+        The PEXPIRE commands go in one round trip. Redis skips a key that
+        does not exist.
+        """
+        milliseconds = round(KEY_TTL_SECONDS * 1000)
+        with self.client.pipeline(transaction=False) as pipeline:
+            for name in self.keys.names:
+                pipeline.pexpire(name, milliseconds)
+            pipeline.execute()
+
     def delete(self) -> None:
         """Delete every key of the run."""
         # The sets' auxiliary keys start with a copy of the hash tag, so the
@@ -178,10 +219,13 @@ def run_worker(
     The worker connects, then waits at ``ready`` for the others, so that the
     time measured is the crawl's and not the processes' start-up.
     """
-    # The worker starts with SIGINT blocked (see _sigint_blocked). Ignoring
-    # it drops an interrupt that arrived during start-up: the parent alone
-    # handles Ctrl-C, by stopping the workers.
+    # The worker starts with STOP_SIGNALS blocked (see _stop_signals_blocked).
+    # Ignoring SIGINT drops an interrupt that arrived during start-up: the
+    # parent alone handles Ctrl-C, by stopping the workers. SIGTERM and SIGHUP
+    # keep their default action, so one that arrived during start-up ends the
+    # worker as soon as they are unblocked.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS - {signal.SIGINT})
     try:
         with redis.Redis.from_url(settings.url) as client:
             crawl = Crawl(client, settings.keys)
@@ -190,12 +234,14 @@ def run_worker(
     except Exception as error:
         # One line instead of multiprocessing's traceback. The parent reads
         # the exit code and the module comes back when the lease expires.
+        # The line and its newline go out in one write: print() makes two,
+        # and the lines of workers that fail together then interleave.
         message = " ".join(str(error).split())
-        print(
+        sys.stderr.write(
             f"redset: error: worker {settings.number} failed: "
-            f"{type(error).__name__}: {message}",
-            file=sys.stderr,
+            f"{type(error).__name__}: {message}\n"
         )
+        sys.stderr.flush()
         sys.exit(1)
 
 
@@ -228,7 +274,11 @@ def _crawl(
     parent = os.getppid()
     while True:
         if os.getppid() != parent:
-            return  # the parent died, so no one would read the result
+            # The parent died, so no one reads the result or refreshes the
+            # TTLs. Keys this worker created since the parent's last refresh
+            # have none, so set them once more after this worker's last write.
+            crawl.expire()
+            return
         leases = crawl.frontier.claim(1, lease=LEASE_SECONDS, timeout=CLAIM_WAIT)
         if not leases:
             if crawl.is_complete():
@@ -239,7 +289,11 @@ def _crawl(
         claim_number = crawl.count("claims")
         if settings.kill_at_claim == claim_number and kill_queue is not None:
             kill_queue.put((settings.number, module))
-            time.sleep(3600)  # the parent kills this process here
+            # The parent kills this process here. If the parent dies first,
+            # the check at the top of the loop ends this worker.
+            while os.getppid() == parent:
+                time.sleep(CLAIM_WAIT)
+            continue
 
         with _heartbeat(crawl.frontier, lease):
             imports = module_imports(module)
@@ -263,16 +317,32 @@ class Outcome:
     failed: list[int]
 
 
+def _terminal_columns(stream: TextIO) -> int:
+    """Return the width of the terminal ``stream`` writes to, in columns."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        columns = 0
+    # A terminal that reports 0 columns has no size set. shutil then reads
+    # COLUMNS, then the size of stdout's terminal, else takes 80.
+    return columns or shutil.get_terminal_size().columns
+
+
 def _progress(crawl: Crawl, stream: TextIO, final: bool = False) -> None:
     crawled = len(crawl.crawled)
     seen = max(len(crawl.seen), 1)
     width = 30
     filled = width * crawled // seen
     bar = "#" * filled + "." * (width - filled)
-    line = (
-        f"\r[{bar}] {crawled}/{seen} modules crawled, "
-        f"{crawl.frontier.in_flight()} in flight  "
+    text = (
+        f"[{bar}] {crawled}/{seen} modules crawled, "
+        f"{crawl.frontier.in_flight()} in flight"
     )
+    # A line that reaches the last column may wrap, and then each redraw
+    # after "\r" starts on a new line. Padding to the width erases the rest
+    # of a longer line drawn before.
+    fit = max(_terminal_columns(stream) - 1, 1)
+    line = "\r" + text[:fit].ljust(fit)
     print(line, end="\n" if final else "", file=stream, flush=True)
 
 
@@ -335,51 +405,52 @@ def run_demo(
     # them to exit and deleting the run's keys.
     run_started = time.perf_counter()
     crawl = Crawl(client, RunKeys.new())
+    # The semaphores of the queue and the barrier need multiprocessing's
+    # resource tracker, a process in this process group. It ignores SIGINT
+    # and SIGTERM, and CPython 3.11's tracker leaves an inherited block of
+    # SIGHUP in place. Started with SIGHUP blocked, it survives a terminal
+    # that closes. Otherwise this process starts a new tracker at exit to
+    # unregister the semaphores, and a warning and a traceback follow.
+    with _stop_signals_blocked():
+        resource_tracker.ensure_running()
     context = multiprocessing.get_context("spawn")
     kill_queue: Queue[tuple[int, str]] | None = context.Queue() if kill_one else None
     ready = context.Barrier(workers + 1)
     processes: list[BaseProcess] = []
     try:
         crawl.queue(chosen)
-        with _sigint_blocked():
-            for number in range(1, workers + 1):
-                settings = WorkerSettings(
-                    url,
-                    crawl.keys,
-                    number,
-                    kill_at_claim=KILL_AT_CLAIM if kill_one else None,
-                )
-                process: BaseProcess = context.Process(
-                    target=run_worker,
-                    args=(settings, ready, kill_queue),
-                    name=f"redset-demo-worker-{number}",
-                )
-                process.start()
-                processes.append(process)
-        try:
-            ready.wait(timeout=START_TIMEOUT)
-        except threading.BrokenBarrierError:
-            raise CommandError(
-                f"the worker processes did not start within {START_TIMEOUT:g} s"
-            ) from None
-        progress = sys.stderr if sys.stderr.isatty() else None
-        outcome = _supervise(crawl, processes, kill_queue, progress)
-        if outcome.failed:
-            raise CommandError(
-                f"worker {outcome.failed[0]} exited with status "
-                f"{processes[outcome.failed[0] - 1].exitcode}; its own error "
-                "line, if it printed one, is above"
+        with _ttls_refreshed(crawl):
+            _start_workers(
+                context, url, crawl.keys, workers, ready, kill_queue, processes
             )
-        crawled = set(crawl.crawled)
-        stats = crawl.stats()
-        repeated = [as_text(name) for name in client.lrange(crawl.keys.repeated, 0, -1)]
-        in_flight = crawl.frontier.in_flight()
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.kill()
-            process.join()
-        crawl.delete()
+            try:
+                ready.wait(timeout=START_TIMEOUT)
+            except threading.BrokenBarrierError:
+                raise CommandError(
+                    f"the worker processes did not start within {START_TIMEOUT:g} s"
+                ) from None
+            progress = sys.stderr if sys.stderr.isatty() else None
+            outcome = _supervise(crawl, processes, kill_queue, progress)
+            if outcome.failed:
+                raise CommandError(
+                    f"worker {outcome.failed[0]} exited with status "
+                    f"{processes[outcome.failed[0] - 1].exitcode}; its own error "
+                    "line, if it printed one, is above"
+                )
+            crawled = set(crawl.crawled)
+            stats = crawl.stats()
+            repeated = [
+                as_text(name) for name in client.lrange(crawl.keys.repeated, 0, -1)
+            ]
+            in_flight = crawl.frontier.in_flight()
+    except BaseException:
+        # The error or interrupt in flight is the one to report. When the
+        # server went away, deleting the keys fails too, and that error would
+        # hide the first one. Keys left behind expire within KEY_TTL_SECONDS.
+        with suppress(redis.RedisError):
+            _stop_run(crawl, processes)
+        raise
+    _stop_run(crawl, processes)
     run_elapsed = time.perf_counter() - run_started
 
     walk_started = time.perf_counter()
@@ -391,6 +462,7 @@ def run_demo(
         url=url,
         workers=workers,
         seeds=chosen,
+        kill_one=kill_one,
         crawled=crawled,
         stats=stats,
         repeated=repeated,
@@ -403,17 +475,89 @@ def run_demo(
     return 0 if matches else 1
 
 
+def _start_workers(
+    context: SpawnContext,
+    url: str,
+    keys: RunKeys,
+    workers: int,
+    ready: Barrier,
+    kill_queue: Queue[tuple[int, str]] | None,
+    processes: list[BaseProcess],
+) -> None:
+    """Start the worker processes, adding each to ``processes`` as it starts."""
+    for number in range(1, workers + 1):
+        settings = WorkerSettings(
+            url,
+            keys,
+            number,
+            kill_at_claim=KILL_AT_CLAIM if kill_queue is not None else None,
+        )
+        process: BaseProcess = context.Process(
+            target=run_worker,
+            args=(settings, ready, kill_queue),
+            name=f"redset-demo-worker-{number}",
+        )
+        # Blocking the signals around one start at a time lets a signal that
+        # arrives meanwhile stop the run before the next start.
+        with _stop_signals_blocked():
+            process.start()
+            processes.append(process)
+
+
+def _stop_run(crawl: Crawl, processes: Sequence[BaseProcess]) -> None:
+    """Kill the workers that still run, wait for them, and delete the keys."""
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+        process.join()
+    crawl.delete()
+
+
 @contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Block SIGINT in this thread while the worker processes start.
+def _ttls_refreshed(crawl: Crawl) -> Iterator[None]:
+    """Set the TTLs of the run's keys now and every KEY_REFRESH_SECONDS.
+
+    A thread does it, so that the TTLs stay set while the main thread waits
+    for a worker process to start or for the workers to be ready.
+    """
+    done = threading.Event()
+
+    def refresh() -> None:
+        while not done.wait(KEY_REFRESH_SECONDS):
+            try:
+                crawl.expire()
+            except redis.RedisError:
+                # The main thread meets the same failure and reports it. A
+                # transient failure only skips this refresh.
+                continue
+
+    crawl.expire()
+    thread = threading.Thread(target=refresh, name="key-ttl-refresh", daemon=True)
+    # A new thread inherits the signal mask. With the stop signals blocked in
+    # this thread, only the main thread can receive them, so they stay
+    # pending while it blocks them around a worker's start.
+    with _stop_signals_blocked():
+        thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+@contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Block STOP_SIGNALS in this thread until the block ends.
 
     Ctrl-C at a terminal reaches the whole process group. A spawned worker
     imports modules before ``run_worker`` runs, and an interrupt then made
-    each worker print a traceback. A new process inherits the blocked
-    signal, so it stays pending there until the worker ignores it. Here it
-    is delivered when the block ends, so the parent still stops the run.
+    it print a traceback. A new process inherits the blocked signals, so
+    they stay pending there until the worker ignores SIGINT and unblocks
+    the others. In the parent they are delivered when the block ends, so the
+    parent still stops the run. Blocking them during ``process.start()``
+    also keeps the parent from leaving a half-started worker behind.
     """
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
@@ -426,6 +570,7 @@ def _print_summary(
     url: str,
     workers: int,
     seeds: Sequence[str],
+    kill_one: bool,
     crawled: set[str],
     stats: dict[str, int],
     repeated: list[str],
@@ -435,11 +580,19 @@ def _print_summary(
     expected: set[str],
     walk_elapsed: float,
 ) -> None:
-    if outcome.killed is None:
-        killed = "none"
-    else:
+    if outcome.killed is not None:
         number, module = outcome.killed
         killed = f"worker {number}, holding the lease on {module}"
+    elif kill_one:
+        # Each module is claimed once unless its lease expires, so a graph of
+        # fewer than KILL_AT_CLAIM modules ends before the kill.
+        claims = stats.get("claims", 0)
+        killed = (
+            f"none: --kill-one kills at claim {KILL_AT_CLAIM}, and the crawl "
+            f"ended after {claims} claim{plural_suffix(claims)}"
+        )
+    else:
+        killed = "none"
     again = str(stats.get("processed_again", 0))
     if repeated:
         again += f" ({', '.join(sorted(set(repeated)))})"
