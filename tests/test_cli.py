@@ -409,12 +409,15 @@ def test_empty_redis_url_is_error(
     )
 
 
-def test_query_password_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"redis://127.0.0.1:{free_port()}/0?db=0&password=secret"
+@pytest.mark.parametrize("name", ["password", "p%61ssword", "ssl_password"])
+def test_query_password_is_redacted(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0?db=0&{name}=secret"
     code, _, err = run_cli(capsys, "info", "jobs", "--url", url)
     assert code == 1
     assert "secret" not in err
-    assert "password=***" in err
+    assert f"{name}=***" in err
 
 
 def test_unparsable_url_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

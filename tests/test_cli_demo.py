@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from collections.abc import Iterable
 from multiprocessing.context import SpawnProcess
@@ -308,3 +309,21 @@ def test_progress_line_fits_terminal(redis_url: str, columns: int) -> None:
     assert lines[0].startswith("[......")
     if columns > 70:
         assert lines[0].rstrip() == (f"[{'.' * 30}] 0/2 modules crawled, 0 in flight")
+
+
+def test_worker_error_line_is_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = f"unix://{tmp_path}/\x1b[7mmissing.sock"
+    settings = demo.WorkerSettings(url, demo.RunKeys.new(), 1)
+    # run_worker ignores SIGINT, as a worker process must; pytest must not.
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):
+            demo.run_worker(settings, threading.Barrier(1), None)  # type: ignore[arg-type]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    err = capsys.readouterr().err
+    assert err.startswith("redset: error: worker 1 failed: ConnectionError: ")
+    assert "\x1b" not in err
+    assert "\\x1b[7mmissing.sock" in err

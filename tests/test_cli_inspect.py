@@ -21,6 +21,7 @@ from redset._cli.connection import CommandError
 from redset._cli.output import format_score, format_text
 from redset._leases import lease_keys, parse_dead_info
 from redset.errors import WrongTypeError
+from servers import RedisServer, find_redis_binaries
 from test_cli import FakeTerminal, run_cli
 
 SET_COMMANDS = [
@@ -390,3 +391,22 @@ def test_peek_into_closed_pipe_is_quiet(
             process.wait()
     assert err == b""
     assert process.returncode == 141
+
+
+def test_purge_connection_closed_while_asking() -> None:
+    # redis-py raises WatchError for a watching connection that closed too.
+    # Here another client closes it while the question waits, as the
+    # server's idle timeout would.
+    with RedisServer(find_redis_binaries()[0].path) as server:
+        client = server.client()
+        add_dead_letter(client, "jobs", b"a", b"1 max_attempts")
+
+        def confirm(question: str) -> bool:
+            with server.client() as control:
+                control.client_kill_filter(_type="normal", skipme=True)
+            return True
+
+        with pytest.raises(CommandError, match="the connection to Redis closed"):
+            commands.purge(client, "jobs", io.StringIO(), confirm=confirm)
+        assert client.zcard(lease_keys("jobs")[4]) == 1
+        client.close()

@@ -272,11 +272,13 @@ def parse_dead_info(info: Any) -> tuple[int, str]:
     """Split a dead-info value into the delivery count and the reason.
 
     A dead letter without a value never decoded. ``bury`` in
-    ``scripts/lease_prelude.lua`` writes the count as ASCII digits and a
-    space before the reason. So a value whose first word is not such a count
-    was written by another client. Its count then reads as 0, as ``bury``
-    reads a count that is not a number, and the whole value becomes the
-    reason, so that it stays visible. Bytes that are not UTF-8 become U+FFFD.
+    ``scripts/lease_prelude.lua`` writes the count as an integer and a space
+    before the reason. Another client may have written a value whose first
+    word is not ASCII digits. Its count then reads as 0, as ``bury`` reads a
+    count that is not a number, and the whole value becomes the reason, so
+    that it stays visible. A negative count, which only an overwritten
+    count can give, reads the same way. Bytes that are not UTF-8 become
+    U+FFFD.
     """
     if info is None or info is False:
         return 0, REASON_UNDECODABLE

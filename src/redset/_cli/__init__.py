@@ -21,6 +21,7 @@ from .. import __version__
 from ..errors import RedsetError
 from . import commands
 from .connection import DEFAULT_ADDRESS, CommandError, connect
+from .output import escape_unprintable
 
 __all__ = ["main"]
 
@@ -332,14 +333,6 @@ def _run(arguments: argparse.Namespace, default_address: tuple[str, int]) -> int
         )
 
 
-def _escape_unprintable(text: str) -> str:
-    """Escape control and other unprintable characters as repr() does."""
-    return "".join(
-        character if character.isprintable() else repr(character)[1:-1]
-        for character in text
-    )
-
-
 def _discard_stdout() -> None:
     """Point the process's stdout at os.devnull after the reader went away.
 
@@ -393,7 +386,7 @@ def main(
         return 128 + signal.SIGPIPE
     except (CommandError, RedsetError, redis.RedisError, OSError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
-        print(f"{PROGRAM}: error: {_escape_unprintable(message)}", file=sys.stderr)
+        print(f"{PROGRAM}: error: {escape_unprintable(message)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         # A terminal echoes ^C where the cursor is, which may be after the

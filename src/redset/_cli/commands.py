@@ -192,7 +192,15 @@ def purge(
             transaction.delete(dead_key, dead_info_key)
             try:
                 transaction.execute()
-            except redis.WatchError:
+            except redis.WatchError as error:
+                # redis-py raises WatchError, with this wording, for a
+                # connection that closed while watching too, such as one the
+                # server's idle timeout closed while the question waited.
+                if "occurred while watching" in str(error):
+                    raise CommandError(
+                        "the connection to Redis closed before the delete, so "
+                        "nothing was deleted; run purge again"
+                    ) from None
                 print(
                     f"the dead letters of {name!r} changed before the delete, "
                     "so nothing was deleted",

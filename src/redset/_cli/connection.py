@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -53,13 +53,21 @@ class CommandError(Exception):
     """A failure the command reports as one line on stderr."""
 
 
-# A password in the query, a form redis-py reads too.
-QUERY_PASSWORD = re.compile(r"(?<=[?&;])(password=)[^&;#]*", re.IGNORECASE)
+# A query parameter with its name and its value.
+QUERY_PARAMETER = re.compile(r"(?<=[?&;])([^=&;#]*)=([^&;#]*)")
+
+
+def _mask_query_secret(match: re.Match[str]) -> str:
+    # redis-py decodes the names too, and reads password, ssl_password and
+    # others, so any name that ends in "password" once decoded is masked.
+    if unquote_plus(match[1]).lower().endswith("password"):
+        return f"{match[1]}=***"
+    return match[0]
 
 
 def redact(url: str) -> str:
     """Return ``url`` with its passwords replaced, for messages."""
-    url = QUERY_PASSWORD.sub(r"\1***", url)
+    url = QUERY_PARAMETER.sub(_mask_query_secret, url)
     try:
         parts = urlsplit(url)
         password = parts.password
@@ -301,9 +309,10 @@ def connect(
             )
         try:
             client.ping()
-        except ValueError as error:
-            # An option out of range, such as a negative socket_timeout,
-            # fails only when the connection opens.
+        except (TypeError, ValueError) as error:
+            # An option out of range, such as a negative socket_timeout, or
+            # one the connection class does not take, such as ssl_password
+            # without rediss://, fails only when the connection opens.
             client.close()
             raise CommandError(
                 f"invalid Redis URL {redact(chosen)!r}: {error}"

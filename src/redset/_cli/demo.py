@@ -41,7 +41,7 @@ from .._replies import as_text
 from .._sync import ExpiringSet, TimeSortedSet
 from .connection import CommandError, redact
 from .graph import check_seeds, module_imports, walk
-from .output import plural_suffix, table
+from .output import escape_unprintable, plural_suffix, table
 
 __all__ = ["DEFAULT_SEEDS", "RunKeys", "run_demo", "run_worker"]
 
@@ -64,10 +64,12 @@ MEMORY_SECONDS = 3600.0
 # it again every KEY_REFRESH_SECONDS, because a sorted set that empties is
 # deleted and the next write creates it without a TTL. A worker whose parent
 # died sets it once more before it exits. So the keys of a run that was
-# killed expire at most KEY_TTL_SECONDS after its last process exits.
+# killed expire at most KEY_TTL_SECONDS after its last process exits. The
+# TTL is long because a run that is suspended (Ctrl-Z, a paused machine) for
+# longer loses keys it needs and can never complete.
 # NOTE: when the parent and every worker die at once, as with SIGKILL to the
 # whole process group, a key created since the last refresh keeps no TTL.
-KEY_TTL_SECONDS = 30.0
+KEY_TTL_SECONDS = 3600.0
 KEY_REFRESH_SECONDS = 1.0
 
 # With --kill-one, the worker that makes the run's fifth claim stops while
@@ -84,7 +86,13 @@ SUPERVISE_INTERVAL = 0.1
 
 # Signals that stop the run: Ctrl-C, and the two that the command turns into
 # an exit with cleanup (see _exit_on_termination_signals in __init__.py).
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+# Windows has no SIGHUP and no signal masks.
+STOP_SIGNALS = frozenset(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP")
+    if hasattr(signal, name)
+)
+CAN_BLOCK_SIGNALS = hasattr(signal, "pthread_sigmask")
 
 
 @dataclass(frozen=True)
@@ -225,7 +233,8 @@ def run_worker(
     # keep their default action, so one that arrived during start-up ends the
     # worker as soon as they are unblocked.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS - {signal.SIGINT})
+    if CAN_BLOCK_SIGNALS:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS - {signal.SIGINT})
     try:
         with redis.Redis.from_url(settings.url) as client:
             crawl = Crawl(client, settings.keys)
@@ -236,7 +245,7 @@ def run_worker(
         # the exit code and the module comes back when the lease expires.
         # The line and its newline go out in one write: print() makes two,
         # and the lines of workers that fail together then interleave.
-        message = " ".join(str(error).split())
+        message = escape_unprintable(" ".join(str(error).split()))
         sys.stderr.write(
             f"redset: error: worker {settings.number} failed: "
             f"{type(error).__name__}: {message}\n"
@@ -446,7 +455,8 @@ def run_demo(
     except BaseException:
         # The error or interrupt in flight is the one to report. When the
         # server went away, deleting the keys fails too, and that error would
-        # hide the first one. Keys left behind expire within KEY_TTL_SECONDS.
+        # hide the first one. Keys left behind expire within KEY_TTL_SECONDS,
+        # except one created since the last refresh.
         with suppress(redis.RedisError):
             _stop_run(crawl, processes)
         raise
@@ -557,6 +567,9 @@ def _stop_signals_blocked() -> Iterator[None]:
     parent still stops the run. Blocking them during ``process.start()``
     also keeps the parent from leaving a half-started worker behind.
     """
+    if not CAN_BLOCK_SIGNALS:
+        yield
+        return
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "escape_unprintable",
     "format_member",
     "format_score",
     "format_text",
@@ -16,6 +17,14 @@ __all__ = [
 # Text that starts like a quoted string or a bytes literal is quoted too, so
 # that it is never mistaken for one.
 _QUOTE_PREFIXES = ("'", '"', "b'", 'b"')
+
+
+def escape_unprintable(text: str) -> str:
+    """Escape control and other unprintable characters as repr() does."""
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in text
+    )
 
 
 def format_member(member: bytes) -> str:
