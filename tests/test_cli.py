@@ -420,10 +420,30 @@ def test_query_password_is_redacted(
     assert f"{name}=***" in err
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://user:top#secret@127.0.0.1:1/0",
+        "redis://user:top?secret@127.0.0.1:1/0",
+        "unix://user:top/secret@/nowhere/redis.sock",
+    ],
+)
+def test_password_with_delimiter_is_redacted(
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    # An unescaped "#", "?" or "/" ends the user part early for urlsplit,
+    # and redis-py's errors quote pieces of such a password.
+    code, _, err = run_cli(capsys, "info", "jobs", "--url", url)
+    assert code == 1
+    assert "top" not in err
+    assert "secret" not in err
+    assert err.count("\n") == 1
+
+
 def test_unparsable_url_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "info", "jobs", "--url", "redis://user:pw@[::1")
     assert code == 1
-    assert err.startswith("redset: error: invalid Redis URL 'redis://***@[::1'")
+    assert err.startswith("redset: error: invalid Redis URL 'redis://user:***@[::1'")
     assert err.count("\n") == 1
 
 

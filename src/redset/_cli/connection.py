@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 import redis
 from redis.backoff import NoBackoff
@@ -57,29 +57,63 @@ class CommandError(Exception):
 QUERY_PARAMETER = re.compile(r"(?<=[?&;])([^=&;#]*)=([^&;#]*)")
 
 
-def _mask_query_secret(match: re.Match[str]) -> str:
+def _is_secret_name(name: str) -> bool:
     # redis-py decodes the names too, and reads password, ssl_password and
-    # others, so any name that ends in "password" once decoded is masked.
-    if unquote_plus(match[1]).lower().endswith("password"):
-        return f"{match[1]}=***"
-    return match[0]
+    # others, so any name that ends in "password" once decoded is secret.
+    return unquote_plus(name).lower().endswith("password")
+
+
+def _user_password_span(url: str) -> tuple[int, int] | None:
+    """Return where the password of ``user:password@`` lies in ``url``.
+
+    The user part ends at the last "@" after "//", even where a "#", "/" or
+    "?" in the password makes urlsplit end it sooner. Text up to such an "@"
+    in a path or query counts as well, which masks too much, never too
+    little.
+    """
+    slashes = url.find("//")
+    at = url.rfind("@")
+    if slashes < 0 or at < slashes:
+        return None
+    colon = url.find(":", slashes + 2, at)
+    if colon < 0 or colon + 1 == at:
+        return None
+    return colon + 1, at
 
 
 def redact(url: str) -> str:
-    """Return ``url`` with its passwords replaced, for messages."""
-    url = QUERY_PARAMETER.sub(_mask_query_secret, url)
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        # Unparsable, so mask everything up to the last "@", which is where
-        # a user and password would be.
-        return re.sub(r"(?<=//).*@", "***@", url)
-    if password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """Return ``url`` with its passwords replaced by ``***``, for messages."""
+    span = _user_password_span(url)
+    if span is not None:
+        url = f"{url[: span[0]]}***{url[span[1] :]}"
+
+    def mask(match: re.Match[str]) -> str:
+        return f"{match[1]}=***" if _is_secret_name(match[1]) else match[0]
+
+    return QUERY_PARAMETER.sub(mask, url)
+
+
+def scrub(text: str, url: str) -> str:
+    """Mask in ``text``, such as a client's error message, the passwords of ``url``.
+
+    Such a message may quote a piece of a password that a "#", "/" or "?"
+    cut off, so pieces of 3 or more characters are masked too.
+    """
+    secrets = [
+        match[2] for match in QUERY_PARAMETER.finditer(url) if _is_secret_name(match[1])
+    ]
+    span = _user_password_span(url)
+    if span is not None:
+        secrets.append(url[span[0] : span[1]])
+    pieces = set()
+    for secret in secrets:
+        for written in (secret, unquote_plus(secret)):
+            pieces.add(written)
+            pieces.update(re.split(r"[#/?@]", written))
+    for piece in sorted(pieces, key=len, reverse=True):
+        if len(piece) >= 3:
+            text = text.replace(piece, "***")
+    return text
 
 
 def is_listening(address: tuple[str, int]) -> bool:
@@ -299,7 +333,7 @@ def connect(
             client = redis.Redis.from_url(chosen)
         except ValueError as error:
             raise CommandError(
-                f"invalid Redis URL {redact(chosen)!r}: {error}"
+                f"invalid Redis URL {redact(chosen)!r}: {scrub(str(error), chosen)}"
             ) from None
         if client.connection_pool.connection_kwargs.get("decode_responses"):
             client.close()
@@ -315,11 +349,11 @@ def connect(
             # without rediss://, fails only when the connection opens.
             client.close()
             raise CommandError(
-                f"invalid Redis URL {redact(chosen)!r}: {error}"
+                f"invalid Redis URL {redact(chosen)!r}: {scrub(str(error), chosen)}"
             ) from None
         except redis.RedisError as error:
             client.close()
-            reason = str(error).rstrip(".")
+            reason = scrub(str(error), chosen).rstrip(".")
             raise CommandError(
                 f"cannot reach Redis at {redact(chosen)}: {reason}; "
                 "check --url or REDIS_URL"
