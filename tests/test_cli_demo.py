@@ -24,7 +24,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from redset import Lease, TimeSortedSet
 from redset._cli import build_parser, demo
 from servers import RedisServer, find_redis_binaries
 from test_cli import run_cli, spawned_children, summary_fields
@@ -309,6 +312,25 @@ def test_progress_line_fits_terminal(redis_url: str, columns: int) -> None:
     assert lines[0].startswith("[......")
     if columns > 70:
         assert lines[0].rstrip() == (f"[{'.' * 30}] 0/2 modules crawled, 0 in flight")
+
+
+def test_heartbeat_stops_quietly_on_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(demo, "LEASE_SECONDS", 0.15)
+    thread_errors: list[BaseException | None] = []
+    monkeypatch.setattr(
+        threading, "excepthook", lambda hook: thread_errors.append(hook.exc_value)
+    )
+    # A socket path where no server listens: every extension fails.
+    client = redis.Redis(
+        unix_socket_path=str(tmp_path / "missing.sock"), retry=Retry(NoBackoff(), 0)
+    )
+    frontier: TimeSortedSet[str] = TimeSortedSet(client, "jobs")
+    lease = Lease("slow.module", b"slow.module", "token:1", time.time() + 60, 1)
+    with demo._heartbeat(frontier, lease):
+        time.sleep(0.3)  # two beats
+    assert thread_errors == []
 
 
 def test_worker_error_line_is_escaped(

@@ -265,7 +265,13 @@ def _heartbeat(frontier: TimeSortedSet[str], lease: Lease[str]) -> Iterator[None
 
     def beat() -> None:
         while not done.wait(LEASE_SECONDS / 3):
-            if not frontier.extend(lease, LEASE_SECONDS):
+            try:
+                extended = frontier.extend(lease, LEASE_SECONDS)
+            except redis.RedisError:
+                # The worker's next command meets the same failure and
+                # reports it in one line; a traceback from here would not be.
+                return
+            if not extended:
                 return  # the lease was lost already; nothing left to extend
 
     thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
