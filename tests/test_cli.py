@@ -437,6 +437,7 @@ def test_password_with_delimiter_is_redacted(
     assert code == 1
     assert "top" not in err
     assert "secret" not in err
+    assert "percent-encode a '#', '/' or '?' in the password" in err
     assert err.count("\n") == 1
 
 
@@ -454,6 +455,17 @@ def test_url_option_out_of_range(
     code, _, err = run_cli(capsys, "info", "jobs", "--url", url)
     assert code == 1
     assert err.startswith("redset: error: invalid Redis URL ")
+    assert err.count("\n") == 1
+
+
+def test_database_out_of_range_is_refusal(
+    capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    url = with_query(redis_url, "db=100000")
+    code, _, err = run_cli(capsys, "info", "jobs", "--url", url)
+    assert code == 1
+    assert err.startswith("redset: error: Redis at ")
+    assert "refused the connection: " in err
     assert err.count("\n") == 1
 
 
@@ -541,7 +553,9 @@ def test_embedded_server_started_and_stopped(
     assert code == 0, captured.err
     assert "size" in captured.out
     match = re.search(
-        r"started an embedded redis-server \(pid (\d+)\) at unix://(\S+)", captured.err
+        r"started an embedded redis-server \(pid (\d+)\) at unix://(\S+) for this "
+        r"run; it starts empty\n",
+        captured.err,
     )
     assert match is not None, captured.err
     pid, socket_path = int(match[1]), Path(match[2])
@@ -610,7 +624,10 @@ def test_server_on_default_address_is_used(
         server.kill()
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "embedded" not in captured.err
+    assert captured.err == (
+        "redset: no --url or REDIS_URL given: using the Redis at "
+        f"127.0.0.1:{server.port}\n"
+    )
     assert captured.out.splitlines()[1].split() == ["0", "1", "a"]
 
 

@@ -219,8 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         common,
         "requeue",
         "move the dead letters back into the set",
-        "Move every dead letter back into the set with its old score. A "
-        "member that is already in the set keeps its score there.",
+        "Move every dead letter back into the set with its old score, with "
+        "its delivery count starting over. A member that is already in the "
+        "set keeps its score there, and counts as moved.",
     )
     purge = _add_set_command(
         subcommands,

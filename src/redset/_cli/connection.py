@@ -93,6 +93,14 @@ def redact(url: str) -> str:
     return QUERY_PARAMETER.sub(mask, url)
 
 
+def _password_hint(url: str) -> str:
+    """Return advice for a password that holds a URL delimiter, else ""."""
+    span = _user_password_span(url)
+    if span is None or not any(c in url[span[0] : span[1]] for c in "#/?"):
+        return ""
+    return " (percent-encode a '#', '/' or '?' in the password, as %23, %2F, %3F)"
+
+
 def scrub(text: str, url: str) -> str:
     """Mask in ``text``, such as a client's error message, the passwords of ``url``.
 
@@ -315,6 +323,9 @@ def connect(
         host, port = default_address
         if not force_embedded and is_listening(default_address):
             chosen = f"redis://{host}:{port}/0"
+            # The user named no server, so say which one the command uses
+            # before it reads or writes anything there.
+            notify(f"no --url or REDIS_URL given: using the Redis at {host}:{port}")
         else:
             embedded = EmbeddedServer()
             embedded.start()
@@ -326,14 +337,22 @@ def connect(
             )
             notify(
                 f"{reason}: started an embedded redis-server (pid {embedded.pid}) "
-                f"at {chosen} for this run"
+                f"at {chosen} for this run; it starts empty"
             )
     try:
         try:
             client = redis.Redis.from_url(chosen)
         except ValueError as error:
+            # redis-py's parse errors quote the text they fail on, which a
+            # password with a delimiter can make a piece of the password.
+            detail = (
+                "it does not parse"
+                if _user_password_span(chosen)
+                else scrub(str(error), chosen)
+            )
             raise CommandError(
-                f"invalid Redis URL {redact(chosen)!r}: {scrub(str(error), chosen)}"
+                f"invalid Redis URL {redact(chosen)!r}: {detail}"
+                f"{_password_hint(chosen)}"
             ) from None
         if client.connection_pool.connection_kwargs.get("decode_responses"):
             client.close()
@@ -354,9 +373,16 @@ def connect(
         except redis.RedisError as error:
             client.close()
             reason = scrub(str(error), chosen).rstrip(".")
+            # A server that replied with an error, such as a wrong password
+            # or a database number out of range, was reached.
+            failed = (
+                "Redis at {} refused the connection"
+                if isinstance(error, (redis.AuthenticationError, redis.ResponseError))
+                else "cannot reach Redis at {}"
+            )
             raise CommandError(
-                f"cannot reach Redis at {redact(chosen)}: {reason}; "
-                "check --url or REDIS_URL"
+                f"{failed.format(redact(chosen))}: {reason}"
+                f"{_password_hint(chosen)}; check --url or REDIS_URL"
             ) from None
         if _is_cluster_node(client):
             client.close()
