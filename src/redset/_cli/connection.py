@@ -40,8 +40,8 @@ __all__ = [
 
 DEFAULT_ADDRESS = ("127.0.0.1", 6379)
 
-# The longest unix socket path Linux accepts: sun_path holds 108 bytes,
-# the last of them the terminating NUL.
+# The longest unix socket path Linux accepts: sun_path is 108 bytes long,
+# and the last of them is the terminating NUL.
 MAX_SOCKET_PATH = 107
 
 # How long the default address may take to accept a TCP connection before
@@ -94,7 +94,7 @@ def redact(url: str) -> str:
 
 
 def _password_hint(url: str) -> str:
-    """Return advice for a password that holds a URL delimiter, else ""."""
+    """Return advice for a password that contains a URL delimiter, else ""."""
     span = _user_password_span(url)
     if span is None or not any(c in url[span[0] : span[1]] for c in "#/?"):
         return ""
@@ -323,7 +323,7 @@ def connect(
         host, port = default_address
         if not force_embedded and is_listening(default_address):
             chosen = f"redis://{host}:{port}/0"
-            # The user named no server, so say which one the command uses
+            # The user named no server, so report which one the command uses
             # before it reads or writes anything there.
             notify(f"no --url or REDIS_URL given: using the Redis at {host}:{port}")
         else:

@@ -43,11 +43,11 @@ def format_member(member: bytes) -> str:
 def format_text(text: str) -> str:
     """Show text from Redis or the command line so that it cannot fool a terminal.
 
-    The text is shown as a quoted Python string literal, which escapes
-    every character that is not printable, in these cases: it is empty, it
-    starts or ends with whitespace, it starts with a quote or ``b'``, or it
-    contains a character that is not printable, such as a newline, ESC or a
-    non-ASCII space. Other text is shown as it is, inner spaces included.
+    Return a quoted Python string literal, which escapes every character
+    that is not printable, when the text is empty, starts or ends with
+    whitespace, or starts with a quote, ``b'`` or ``b"``. Do the same when
+    it contains a character that is not printable, such as a newline, ESC
+    or a non-ASCII space. Return other text as it is, inner spaces included.
     """
     plain = (
         text != ""
