@@ -19,6 +19,7 @@ import tempfile
 import textwrap
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -386,21 +387,28 @@ def test_empty_url_is_usage_error(
     )
 
 
+@pytest.fixture
+def default_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A server on a free loopback port that tests pass as the default address."""
+    binary = find_redis_binaries()[0].path
+    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
+    try:
+        yield server
+    finally:
+        # kill(), not stop(), because nothing on this server needs saving.
+        server.kill()
+
+
 def test_empty_redis_url_is_error(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    default_server: RedisServer,
 ) -> None:
     # An empty REDIS_URL must not fall back to the server on the default
     # address, which this test provides.
     monkeypatch.setenv("REDIS_URL", "")
-    binary = find_redis_binaries()[0].path
-    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
-    try:
-        server.client().zadd("jobs", {"a": 1})
-        code = main(["peek", "jobs"], default_address=("127.0.0.1", server.port))
-    finally:
-        server.kill()
+    default_server.client().zadd("jobs", {"a": 1})
+    code = main(["peek", "jobs"], default_address=("127.0.0.1", default_server.port))
     captured = capsys.readouterr()
     assert code == 1
     assert captured.out == ""
@@ -613,22 +621,16 @@ def test_embedded_server_with_long_tmpdir(
 def test_server_on_default_address_is_used(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    default_server: RedisServer,
 ) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    binary = find_redis_binaries()[0].path
-    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
-    try:
-        server.client().zadd("jobs", {"a": 1})
-        code = main(["peek", "jobs"], default_address=("127.0.0.1", server.port))
-    finally:
-        # kill(), not stop(), because nothing on this server needs saving.
-        server.kill()
+    default_server.client().zadd("jobs", {"a": 1})
+    code = main(["peek", "jobs"], default_address=("127.0.0.1", default_server.port))
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert captured.err == (
         "redset: no --url or REDIS_URL given: using the Redis at "
-        f"127.0.0.1:{server.port}\n"
+        f"127.0.0.1:{default_server.port}\n"
     )
     assert captured.out.splitlines()[1].split() == ["0", "1", "a"]
 
@@ -650,19 +652,14 @@ def test_embedded_server_stopped_after_error(
 def test_demo_embedded_skips_default_server(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    default_server: RedisServer,
 ) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
-    binary = find_redis_binaries()[0].path
-    server = RedisServer(binary, port=free_port(), directory=tmp_path).start()
-    try:
-        code = main(
-            ["demo", "--embedded", "--seed", "no_such_module_here"],
-            default_address=("127.0.0.1", server.port),
-        )
-        keys = server.client().keys()
-    finally:
-        server.kill()
+    code = main(
+        ["demo", "--embedded", "--seed", "no_such_module_here"],
+        default_address=("127.0.0.1", default_server.port),
+    )
+    keys = default_server.client().keys()
     err = capsys.readouterr().err
     assert code == 1
     assert "--embedded given: started an embedded redis-server" in err

@@ -212,7 +212,7 @@ def test_error_message_escapes_control_characters(
 def answering(
     r: redis.Redis, name: str, answers: list[bool], questions: list[str]
 ) -> Callable[[str], bool]:
-    """Return a confirm function that adds a dead letter before each answer."""
+    """Return a confirm function that adds a dead letter before each reply."""
 
     def confirm(question: str) -> bool:
         questions.append(question)
@@ -249,7 +249,7 @@ def test_purge_deletes_what_was_counted(r: redis.Redis, key: str) -> None:
     confirm = answering(r, key, [True], questions)
 
     def confirm_once(question: str) -> bool:
-        # The dead letters change before the first answer only.
+        # The dead letters change before the first reply only.
         if questions:
             questions.append(question)
             return True

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
@@ -261,21 +261,38 @@ def _heartbeat(frontier: TimeSortedSet[str], lease: Lease[str]) -> Iterator[None
     A module that takes long to parse (or a stalled machine) must not let the
     lease run out, or another worker would process the module again.
     """
+
+    def beat() -> bool:
+        try:
+            # False when the lease was lost already: nothing left to extend.
+            return frontier.extend(lease, LEASE_SECONDS)
+        except redis.RedisError:
+            # The worker's next command meets the same failure and reports
+            # it in one line, where a traceback from here would not be.
+            return False
+
+    with _repeated(beat, LEASE_SECONDS / 3, "lease-heartbeat"):
+        yield
+
+
+@contextmanager
+def _repeated(step: Callable[[], bool], interval: float, name: str) -> Iterator[None]:
+    """Call ``step`` every ``interval`` seconds in a thread until the block ends.
+
+    The thread stops early when ``step`` returns False. It starts with the
+    stop signals blocked, because a new thread inherits the signal mask, so
+    only the main thread receives them (see _ttls_refreshed).
+    """
     done = threading.Event()
 
-    def beat() -> None:
-        while not done.wait(LEASE_SECONDS / 3):
-            try:
-                extended = frontier.extend(lease, LEASE_SECONDS)
-            except redis.RedisError:
-                # The worker's next command meets the same failure and
-                # reports it in one line; a traceback from here would not be.
+    def loop() -> None:
+        while not done.wait(interval):
+            if not step():
                 return
-            if not extended:
-                return  # the lease was lost already; nothing left to extend
 
-    thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
-    thread.start()
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    with _stop_signals_blocked():
+        thread.start()
     try:
         yield
     finally:
@@ -536,29 +553,20 @@ def _ttls_refreshed(crawl: Crawl) -> Iterator[None]:
     A thread does it, so that the TTLs stay set while the main thread waits
     for a worker process to start or for the workers to be ready.
     """
-    done = threading.Event()
 
-    def refresh() -> None:
-        while not done.wait(KEY_REFRESH_SECONDS):
-            try:
-                crawl.expire()
-            except redis.RedisError:
-                # The main thread meets the same failure and reports it. A
-                # transient failure only skips this refresh.
-                continue
+    def refresh() -> bool:
+        # The main thread meets the same failure and reports it. A transient
+        # failure only skips this refresh.
+        with suppress(redis.RedisError):
+            crawl.expire()
+        return True
 
     crawl.expire()
-    thread = threading.Thread(target=refresh, name="key-ttl-refresh", daemon=True)
-    # A new thread inherits the signal mask. With the stop signals blocked in
-    # this thread, only the main thread can receive them, so they stay
-    # pending while it blocks them around a worker's start.
-    with _stop_signals_blocked():
-        thread.start()
-    try:
+    # The thread starts with the stop signals blocked, so only the main
+    # thread receives them, and they stay pending while it blocks them
+    # around a worker's start.
+    with _repeated(refresh, KEY_REFRESH_SECONDS, "key-ttl-refresh"):
         yield
-    finally:
-        done.set()
-        thread.join()
 
 
 @contextmanager
